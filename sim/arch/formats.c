@@ -1,0 +1,1 @@
+/* formats: implemented by the formats module */

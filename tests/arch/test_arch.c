@@ -1,0 +1,6 @@
+/* Runner for the sim/arch suites. Each module adds its suite here. */
+#include "test_main.h"
+
+Suite *status_suite(void);
+
+D1_TEST_MAIN(status_suite)
