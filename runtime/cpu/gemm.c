@@ -1,0 +1,2 @@
+/* gemm: implemented by the gemm module */
+typedef int d1r_gemm_placeholder;
