@@ -1,0 +1,56 @@
+/* Architecture configuration: struct generated from config.def, parser, dump.
+ *
+ * A config starts from the defaults, then a `key = value` file (`#` comments, blank lines;
+ * a key may appear once per file), then `--set key=value` overrides in order. Unknown keys,
+ * malformed or out-of-range values, duplicates within one file and inconsistent
+ * combinations are D1_E_CONFIG with a message naming the file, line and key. */
+#ifndef D1_CONFIG_H
+#define D1_CONFIG_H
+
+#include "status.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define D1_CFG_CTYPE_I int64_t
+#define D1_CFG_CTYPE_F double
+#define D1_CFG_CTYPE_S char *
+
+typedef struct d1_config {
+#define D1_CFG(type, key, def, min, max, unit, tag, doc) D1_CFG_CTYPE_##type key;
+#include "config.def"
+#undef D1_CFG
+} d1_config;
+
+/* Fill *cfg with the defaults (strings are heap copies: release with d1_config_fini). */
+d1_status d1_config_init(d1_config *cfg);
+void d1_config_fini(d1_config *cfg);
+/* Deep copy; dst must not be initialised (or must have been fini'd). */
+d1_status d1_config_copy(d1_config *dst, const d1_config *src);
+
+/* Apply a key=value file. */
+d1_status d1_config_load_file(d1_config *cfg, const char *path);
+/* Apply one "key=value" override (as given to --set). */
+d1_status d1_config_set(d1_config *cfg, const char *assignment);
+/* Cross-field checks (e.g. link_bytes_per_cyc a multiple of flit_bytes, harvested positions
+ * inside the mesh and not repeated). Called by load/set callers once everything is applied. */
+d1_status d1_config_validate(const d1_config *cfg);
+
+/* Write every key as `key = value` lines (a valid config file), with a header comment. */
+void d1_config_dump(const d1_config *cfg, FILE *out);
+/* Stable 64-bit hash of the effective values (for ELF notes and caches). */
+uint64_t d1_config_hash(const d1_config *cfg);
+/* Write the Markdown reference generated from config.def (doc/config.md). */
+void d1_config_write_doc(FILE *out);
+
+/* Harvested positions parsed from cfg->harvested: fills up to max (x,y) pairs, returns the
+ * count, or -1 (with d1_fail D1_E_CONFIG) if malformed. */
+int d1_config_harvested(const d1_config *cfg, int (*xy)[2], int max);
+
+/* Cycles <-> seconds at the configured clock. */
+static inline double d1_config_cyc_to_s(const d1_config *cfg, uint64_t cyc)
+{
+    return (double)cyc / ((double)cfg->clock_mhz * 1e6);
+}
+
+#endif

@@ -1,0 +1,2 @@
+/* isa: implemented by the ISA tools module */
+typedef int d1_isa_placeholder;
