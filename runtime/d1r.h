@@ -45,7 +45,7 @@ typedef struct d1r_tensor d1r_tensor;
 #define D1R_BIAS_AUTO (-1)
 
 typedef enum d1r_op {
-#define D1R_OP(sym, name, ntensors, outmask) D1R_OP_##sym,
+#define D1R_OP(sym, name, ntensors, outmask, operands) D1R_OP_##sym,
 #include "ops.def"
 #undef D1R_OP
     D1R_OP_COUNT

@@ -11,6 +11,7 @@
 #define D1R_CPU_GEMM_H
 
 #include "sim/arch/formats.h"
+#include "sim/arch/status.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -34,5 +35,16 @@ void d1r_cpu_gemm_ref(int M, int N, int K, const d1r_gemm_operand *A,
 
 /* Name of the instruction-set path chosen at run time ("avx512", "avx2", "portable"). */
 const char *d1r_cpu_gemm_isa(void);
+
+/* The path is chosen once: the environment variable D1_GEMM_ISA=avx512|avx2|portable if
+ * this CPU can run it, else the best the CPU supports. For tests and benchmarks: */
+
+/* Whether this CPU can run path `name` (false for unknown names). */
+bool d1r_cpu_gemm_isa_supported(const char *name);
+
+/* Use path `name` from now on, or the automatic choice for NULL. D1_E_INVAL for an unknown
+ * name, D1_E_UNSUPPORTED if this CPU cannot run it (the path is then unchanged). Call it
+ * between GEMMs, not during one. */
+d1_status d1r_cpu_gemm_force_isa(const char *name);
 
 #endif

@@ -10,6 +10,16 @@
  * CFP formats: every exponent code is a normal number; E=0 is zero/denormal with IEEE-style
  * gradual underflow 0.M x 2^(1-bias). Overflow, +-Inf and NaN saturate to the largest
  * magnitude (NaN raises Invalid). Negative values to the unsigned UHP saturate to 0 (Invalid).
+ * BF16 follows IEEE 754: NaN stays a quiet NaN, overflow goes to Inf.
+ *
+ * Flags (OR-ed into *flags by the encoders):
+ *   INVALID   NaN to a CFP format (result +max), signaling NaN to BF16, negative nonzero
+ *             value or -Inf to UHP (result 0)
+ *   DENORMAL  the result is a nonzero denormal
+ *   OVERFLOW  the rounded magnitude exceeds the largest finite value (CFP: saturated,
+ *             BF16: Inf), or +-Inf to a CFP format
+ *   UNDERFLOW |x| is nonzero, below the smallest normal, and not exactly representable
+ *             (IEEE "tiny and inexact", tininess before rounding)
  *
  * Rounding: round-to-nearest-even, or stochastic: 32 random bits r from
  * d1_sr_bits(seed, index) are added below the kept bits before truncation, so a value
@@ -47,20 +57,28 @@ enum {
 
 const d1_fmt_info *d1_fmt(d1_dtype t); /* NULL if t is not a dtype */
 size_t d1_dtype_size(d1_dtype t);      /* bytes per element, 0 if not a dtype */
-const char *d1_dtype_name(d1_dtype t);
-int d1_dtype_from_name(const char *name, d1_dtype *out); /* 0 ok, -1 unknown */
-/* Effective bias: the fixed one for FP32/BF16/UHP, `bias` for configurable formats. */
+const char *d1_dtype_name(d1_dtype t); /* "bf16", ...; NULL if t is not a dtype */
+int d1_dtype_from_name(const char *name, d1_dtype *out); /* 0 ok, -1 unknown (or NULL) */
+/* Effective bias: the fixed one for FP32/BF16/UHP, `bias` for configurable formats.
+ * -1 if t is not a dtype or a configurable format gets a bias outside 0..63. */
 int d1_fmt_bias(d1_dtype t, int bias);
 
 /* Counter-based random bits: a pure function of (seed, index). The only source of
- * stochastic-rounding randomness in the project (CPU backend and simulator alike). */
+ * stochastic-rounding randomness in the project (CPU backend and simulator alike).
+ * Definition (frozen: changing it changes every SR result): SplitMix64 with stream key
+ * mix64(seed), i.e. the high 32 bits of mix64(mix64(seed) + (index + 1) * 0x9e3779b97f4a7c15),
+ * mix64 being SplitMix64's finalizer. See doc/numerics.md. */
 uint32_t d1_sr_bits(uint64_t seed, uint64_t index);
 
 /* FP32 -> code of format t. `rbits` is used only for D1_ROUND_STOCHASTIC. Flags raised are
- * OR-ed into *flags (may be NULL). For FP32 itself the code is the bit pattern. */
+ * OR-ed into *flags (may be NULL). For FP32 itself the code is the bit pattern (no flags).
+ * Encoders and decoders require a valid dtype and, for configurable formats, a bias in
+ * 0..63 (d1_fmt_bias(t, bias) >= 0): anything else is a caller bug and aborts (D1_ASSERT);
+ * validate user input with d1_fmt_bias first. */
 uint32_t d1_fmt_encode(d1_dtype t, float x, int bias, d1_round mode, uint32_t rbits,
                        unsigned *flags);
-/* Code of format t -> FP32 (exact: every value of every format is an FP32 value). */
+/* Code of format t -> FP32 (exact: every value of every format is an FP32 value). Bits
+ * above the format's width are ignored. */
 float d1_fmt_decode(d1_dtype t, uint32_t code, int bias);
 
 /* Arrays: element i uses random bits d1_sr_bits(seed, index0 + i). `out`/`in` hold
@@ -75,7 +93,9 @@ float d1_bf16_to_f32(uint16_t b);
 
 /* Per-tensor bias for a configurable format: the largest bias in 0..63 whose largest
  * finite value is >= max|x| (so nothing saturates while keeping most precision);
- * 0 if even bias 0 saturates. NaN elements are ignored. */
+ * 0 if even bias 0 saturates (or an element is +-Inf), 63 if all elements are zero or NaN
+ * (or n == 0). NaN elements are ignored. Fixed-bias formats return their fixed bias; -1 if
+ * t is not a dtype. */
 int d1_fmt_choose_bias(d1_dtype t, const float *x, size_t n);
 
 #endif
