@@ -9,7 +9,7 @@
 #include <string.h>
 
 static const d1_fmt_info fmt_table[D1_DTYPE_COUNT] = {
-#define D1_FMT(sym, name, bytes, sbits, ebits, mbits, bias, ieee)                           \
+#define D1_FMT(sym, name, bytes, sbits, ebits, mbits, bias, ieee)                                  \
     [sym] = {name, bytes, sbits, ebits, mbits, bias, ieee},
 #include "formats.def"
 #undef D1_FMT
@@ -84,7 +84,7 @@ uint32_t d1_sr_bits(uint64_t seed, uint64_t index)
 typedef struct fmt_params {
     int ieee;
     int sign_bits;
-    int man;             /* stored mantissa bits */
+    int man; /* stored mantissa bits */
     int bias;
     int emin;            /* exponent of the smallest normal, 1 - bias */
     uint32_t sign_mask;  /* 0 for unsigned formats */
@@ -137,7 +137,7 @@ static uint32_t encode_one(const fmt_params *p, float x, d1_round mode, uint32_t
     uint32_t u = f32_bits(x);
     uint32_t neg = u >> 31;
     uint32_t exp_field = (u >> 23) & 0xff, frac = u & 0x7fffff;
-    uint32_t sign = neg ? p->sign_mask : 0;
+    uint32_t sign = p->sign_mask & (0u - neg); /* no branch: signs are random */
 
     if (exp_field == 0xff) {
         if (frac) { /* NaN */
@@ -153,7 +153,7 @@ static uint32_t encode_one(const fmt_params *p, float x, d1_round mode, uint32_t
             *flags |= D1_FLAG_INVALID;
             return p->max_mag; /* +max: a NaN has no meaningful sign */
         }
-        if (neg && !p->sign_bits) { /* -Inf to an unsigned format */
+        if (!p->sign_bits && neg) { /* -Inf to an unsigned format */
             *flags |= D1_FLAG_INVALID;
             return 0;
         }
@@ -164,7 +164,7 @@ static uint32_t encode_one(const fmt_params *p, float x, d1_round mode, uint32_t
     }
     if (exp_field == 0 && frac == 0)
         return sign; /* +-0 is exact; -0 to an unsigned format is just 0 */
-    if (neg && !p->sign_bits) {
+    if (!p->sign_bits && neg) {
         *flags |= D1_FLAG_INVALID;
         return 0;
     }
@@ -197,10 +197,10 @@ static uint32_t encode_one(const fmt_params *p, float x, d1_round mode, uint32_t
     if (mode == D1_ROUND_STOCHASTIC) {
         k = (w + rbits) >> 32;
     } else {
-        uint32_t lo = (uint32_t)w;
-        k = w >> 32;
-        if (lo > 0x80000000u || (lo == 0x80000000u && (k & 1)))
-            k++;
+        /* Ties to even without a branch (ties are data-dependent, so a branch mispredicts):
+         * adding half-minus-one plus the kept LSB carries exactly when the discarded part is
+         * above half, or equal to half with an odd kept part. */
+        k = (w + 0x7fffffffu + ((w >> 32) & 1)) >> 32;
     }
 
     /* Magnitude code: exponent-code offset plus k (which includes the hidden bit for

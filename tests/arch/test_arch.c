@@ -2,5 +2,6 @@
 #include "test_main.h"
 
 Suite *status_suite(void);
+Suite *formats_suite(void);
 
-D1_TEST_MAIN(status_suite)
+D1_TEST_MAIN(status_suite, formats_suite)
