@@ -28,24 +28,35 @@ void d1_config_fini(d1_config *cfg);
 /* Deep copy; dst must not be initialised (or must have been fini'd). */
 d1_status d1_config_copy(d1_config *dst, const d1_config *src);
 
-/* Apply a key=value file. */
+/* Apply a key=value file. On failure *cfg is unchanged (D1_E_IO: cannot read the file;
+ * D1_E_CONFIG: syntax, unknown key, bad or out-of-range value, duplicate key in the file;
+ * D1_E_NOMEM). File format: see doc/config.md ("File format"). */
 d1_status d1_config_load_file(d1_config *cfg, const char *path);
-/* Apply one "key=value" override (as given to --set). */
+/* Apply one "key=value" override (as given to --set); same value syntax as a file line.
+ * On failure *cfg is unchanged. */
 d1_status d1_config_set(d1_config *cfg, const char *assignment);
 /* Cross-field checks (e.g. link_bytes_per_cyc a multiple of flit_bytes, harvested positions
  * inside the mesh and not repeated). Called by load/set callers once everything is applied. */
 d1_status d1_config_validate(const d1_config *cfg);
 
-/* Write every key as `key = value` lines (a valid config file), with a header comment. */
+/* Write every key as `key = value  # unit [tag]` lines (a valid config file that loads back
+ * to an equal config), after a header comment carrying the hash. */
 void d1_config_dump(const d1_config *cfg, FILE *out);
-/* Stable 64-bit hash of the effective values (for ELF notes and caches). */
+/* Stable 64-bit hash of the effective values (for ELF notes and caches): FNV-1a 64 over
+ * `key=value\n` for every key in table order, values written as d1_config_dump does. Equal
+ * configs hash equal on every host; adding a key to config.def changes every hash. */
 uint64_t d1_config_hash(const d1_config *cfg);
 /* Write the Markdown reference generated from config.def (doc/config.md). */
 void d1_config_write_doc(FILE *out);
 
 /* Harvested positions parsed from cfg->harvested: fills up to max (x,y) pairs, returns the
- * count, or -1 (with d1_fail D1_E_CONFIG) if malformed. */
+ * count, or -1 (with d1_fail D1_E_CONFIG) if malformed. Malformed = not whitespace-separated
+ * `x,y` decimal pairs, outside mesh_cols x mesh_rows, or repeated. Like snprintf, the count
+ * returned is the total even when it exceeds max (xy may be NULL when max is 0). */
 int d1_config_harvested(const d1_config *cfg, int (*xy)[2], int max);
+
+/* 1 if every key has the same value in a and b, else 0. */
+int d1_config_equal(const d1_config *a, const d1_config *b);
 
 /* Cycles <-> seconds at the configured clock. */
 static inline double d1_config_cyc_to_s(const d1_config *cfg, uint64_t cyc)
