@@ -4,6 +4,9 @@
  * device's CPU backend (always present) on copies of the tensors, the written tensors are
  * copied back, and the statistics count a fallback.
  *
+ * An op that writes a tensor's bias (cast into a D1R_BIAS_AUTO tensor) sets t->bias; the
+ * fallback copies the bias back with the data.
+ *
  * Backends receive only checked arguments (shapes, dtypes, devices, aliasing as in d1r.h);
  * data-dependent errors (a label out of range) are theirs to report. */
 #ifndef D1R_BACKEND_H
@@ -19,9 +22,9 @@ struct d1r_tensor {
     int ndim;
     int64_t shape[D1R_MAX_DIMS];
     size_t nelems, nbytes;
-    int bias;      /* effective bias (d1_fmt_bias) */
+    int bias; /* effective bias (d1_fmt_bias); an op writing a bias_auto tensor (cast) sets it */
     bool bias_auto;
-    void *data;    /* backend storage: a host pointer for the cpu backend */
+    void *data;              /* backend storage: a host pointer for the cpu backend */
     d1r_tensor *prev, *next; /* the device's list of live tensors */
 };
 
@@ -30,9 +33,10 @@ typedef struct d1r_op_args {
     d1r_op op;
     d1r_tensor *t[D1R_OP_MAX_TENSORS];
     int ntensors;
-    float alpha;         /* scale/axpy: a; sgd, sgd_momentum: lr */
-    float beta;          /* sgd_momentum: mu */
-    d1r_matmul_opts mm;  /* matmul only */
+    float alpha;        /* scale/axpy: a; sgd, sgd_momentum: lr */
+    float beta;         /* sgd_momentum: mu */
+    d1r_matmul_opts mm; /* matmul; cast uses .round and .seed */
+    unsigned *flags;    /* cast: conversion flags are OR-ed here (may be NULL) */
 } d1r_op_args;
 
 typedef struct d1r_backend_iface {
@@ -42,10 +46,8 @@ typedef struct d1r_backend_iface {
     d1_status (*tensor_alloc)(void *ctx, d1r_tensor *t);
     void (*tensor_free)(void *ctx, d1r_tensor *t);
     /* Raw bytes [offset, offset+size) of the tensor's storage (range checked by caller). */
-    d1_status (*tensor_set)(void *ctx, d1r_tensor *t, const void *src, size_t offset,
-                            size_t size);
-    d1_status (*tensor_get)(void *ctx, const d1r_tensor *t, void *dst, size_t offset,
-                            size_t size);
+    d1_status (*tensor_set)(void *ctx, d1r_tensor *t, const void *src, size_t offset, size_t size);
+    d1_status (*tensor_get)(void *ctx, const d1r_tensor *t, void *dst, size_t offset, size_t size);
     bool (*supports)(void *ctx, const d1r_op_args *args);
     d1_status (*run)(void *ctx, const d1r_op_args *args);
     d1_status (*synchronize)(void *ctx); /* may be NULL: synchronous backend */

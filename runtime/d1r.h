@@ -9,10 +9,13 @@
  *   d1r_device_close(dev);  // also destroys the tensors still alive
  *
  * Every call returns a d1_status and sets d1_last_error() on failure; bad input never
- * aborts. Common codes: D1_E_INVAL (NULL pointer, bad enum value, tensor of another device,
- * zero dimension, forbidden aliasing), D1_E_SHAPE (shapes or element counts do not fit the
- * op), D1_E_DTYPE (dtype not accepted by the op), D1_E_RANGE (size over the limits below,
- * bias out of 0..63, label out of range), D1_E_NOMEM, D1_E_UNSUPPORTED (device not built).
+ * aborts. Common codes: D1_E_INVAL (NULL pointer, bad rounding mode or op, tensor of another
+ * device, ndim outside 1..4, a dimension <= 0, forbidden aliasing), D1_E_SHAPE (shapes or
+ * element counts do not fit the op), D1_E_DTYPE (not a dtype, or one the op does not take),
+ * D1_E_RANGE (size over the limits below, bias out of 0..63, label out of range),
+ * D1_E_NOMEM, D1_E_UNSUPPORTED (device not built); backends may pass up others (D1_E_IO).
+ *
+ * A device and its tensors are used from one thread at a time (ops are synchronous on `cpu`).
  *
  * Numerics: every op has an exact FP32 formula and evaluation order, written in
  * doc/numerics.md ("Operations"), so every backend gives the same bits. */
@@ -37,7 +40,7 @@ typedef struct d1r_tensor d1r_tensor;
 /* Limits. A tensor has 1..D1R_MAX_DIMS dimensions, each 1..D1R_DIM_MAX, and at most
  * D1R_TENSOR_MAX_ELEMS elements; beyond that: D1_E_RANGE. */
 #define D1R_MAX_DIMS 4
-#define D1R_DIM_MAX INT64_C(2147483647)           /* 2^31 - 1: matmul sizes are int */
+#define D1R_DIM_MAX INT64_C(2147483647)          /* 2^31 - 1: matmul sizes are int */
 #define D1R_TENSOR_MAX_ELEMS (UINT64_C(1) << 32) /* 16 GiB of FP32 */
 
 /* `bias` argument of d1r_tensor_create: choose the bias of a CFP8/CFP16-SHP tensor at each
@@ -99,8 +102,8 @@ int d1r_tensor_bias(const d1r_tensor *t); /* effective bias (after the last auto
 /* Convert n FP32 values (n must equal the element count, else D1_E_SHAPE) to the tensor's
  * dtype with `mode`; stochastic rounding of element i uses d1_sr_bits(seed, i). Flags of the
  * conversion are OR-ed into *flags (may be NULL). INT32 tensors: D1_E_DTYPE. */
-d1_status d1r_tensor_upload(d1r_tensor *t, const float *src, size_t n, d1_round mode,
-                            uint64_t seed, unsigned *flags);
+d1_status d1r_tensor_upload(d1r_tensor *t, const float *src, size_t n, d1_round mode, uint64_t seed,
+                            unsigned *flags);
 /* Decode the tensor to n FP32 values (exact). INT32 tensors: D1_E_DTYPE. */
 d1_status d1r_tensor_download(const d1r_tensor *t, float *dst, size_t n);
 /* Raw element codes, little-endian, d1r_tensor_nbytes() bytes (else D1_E_SHAPE). */
@@ -109,10 +112,11 @@ d1_status d1r_tensor_download_raw(const d1r_tensor *t, void *dst, size_t size_by
 
 /* ---- ops -------------------------------------------------------------------------------
  * All tensors must belong to `dev`. Elementwise ops, reductions and the optimizer take FP32
- * tensors only (D1_E_DTYPE otherwise). An output may be the same tensor as an input of the
- * same shape for the elementwise ops (relu, relu_backward, bias_add's X, scale, axpy,
- * softmax_xent_backward's X); two outputs of one op must differ; matmul's C must differ
- * from A and B (D1_E_INVAL). */
+ * tensors only (D1_E_DTYPE otherwise); matmul and cast take the formats listed below. An
+ * output may be the same tensor as an input of the same shape for the elementwise ops
+ * (relu, relu_backward, bias_add's X, scale, axpy, sgd, sgd_momentum's G,
+ * softmax_xent_backward's X); two outputs of one op must differ; matmul's C must differ from
+ * A and B, cast's Y from X, softmax_xent's loss from X (D1_E_INVAL). */
 
 typedef struct d1r_matmul_opts {
     bool trans_a, trans_b; /* op(A) = A^T, op(B) = B^T */
@@ -126,8 +130,7 @@ typedef struct d1r_matmul_opts {
 d1_status d1r_matmul(d1r_device *dev, const d1r_tensor *A, const d1r_tensor *B, d1r_tensor *C,
                      const d1r_matmul_opts *opts);
 /* Y[R,C] = X[R,C] + b[C] (b added to every row). */
-d1_status d1r_bias_add(d1r_device *dev, const d1r_tensor *X, const d1r_tensor *b,
-                       d1r_tensor *Y);
+d1_status d1r_bias_add(d1r_device *dev, const d1r_tensor *X, const d1r_tensor *b, d1r_tensor *Y);
 /* Y = max(X, 0) elementwise (see numerics.md for -0 and NaN). */
 d1_status d1r_relu(d1r_device *dev, const d1r_tensor *X, d1r_tensor *Y);
 /* dX = X > 0 ? dY : 0 elementwise. */
@@ -138,17 +141,26 @@ d1_status d1r_relu_backward(d1r_device *dev, const d1r_tensor *X, const d1r_tens
 d1_status d1r_softmax_xent(d1r_device *dev, const d1r_tensor *X, const d1r_tensor *labels,
                            d1r_tensor *loss);
 /* dX[B,C] = (softmax(X) - onehot(labels)) / B. */
-d1_status d1r_softmax_xent_backward(d1r_device *dev, const d1r_tensor *X,
-                                    const d1r_tensor *labels, d1r_tensor *dX);
+d1_status d1r_softmax_xent_backward(d1r_device *dev, const d1r_tensor *X, const d1r_tensor *labels,
+                                    d1r_tensor *dX);
 /* y[R] = sum over columns of X[R,C];  y[C] = sum over rows of X[R,C]. */
 d1_status d1r_row_sums(d1r_device *dev, const d1r_tensor *X, d1r_tensor *y);
 d1_status d1r_col_sums(d1r_device *dev, const d1r_tensor *X, d1r_tensor *y);
 /* Y = a*X;  Y = a*X + Y (one fused rounding). X and Y of the same shape. */
 d1_status d1r_scale(d1r_device *dev, float a, const d1r_tensor *X, d1r_tensor *Y);
 d1_status d1r_axpy(d1r_device *dev, float a, const d1r_tensor *X, d1r_tensor *Y);
+/* Y = X converted to Y's dtype: X decoded to FP32 (exact), then encoded with `mode`
+ * (stochastic: element i uses d1_sr_bits(seed, i)); a D1R_BIAS_AUTO Y first takes the bias
+ * d1_fmt_choose_bias of the decoded X. Any float dtypes, same shape, Y != X. Conversion
+ * flags are OR-ed into *flags (may be NULL). */
+d1_status d1r_cast(d1r_device *dev, const d1r_tensor *X, d1r_tensor *Y, d1_round mode,
+                   uint64_t seed, unsigned *flags);
+/* idx[B] (INT32) = index of the largest element of each row of X[B,C]: the first one on
+ * ties; NaN never wins unless the whole row is NaN (then 0). */
+d1_status d1r_argmax(d1r_device *dev, const d1r_tensor *X, d1r_tensor *idx);
 /* W -= lr*G;  with momentum: V = mu*V + G; W -= lr*V (W, G, V of one shape). */
 d1_status d1r_sgd(d1r_device *dev, float lr, d1r_tensor *W, const d1r_tensor *G);
-d1_status d1r_sgd_momentum(d1r_device *dev, float lr, float mu, d1r_tensor *W,
-                           const d1r_tensor *G, d1r_tensor *V);
+d1_status d1r_sgd_momentum(d1r_device *dev, float lr, float mu, d1r_tensor *W, const d1r_tensor *G,
+                           d1r_tensor *V);
 
 #endif

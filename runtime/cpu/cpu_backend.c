@@ -2,30 +2,40 @@
  * synchronous. Always present on every device as the fallback. */
 #include "cpu_ops.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum { CPU_ALIGN = 64 };
 
-static void cpu_free(void *ctx) { (void)ctx; }
+static void cpu_free(void *ctx)
+{
+    (void)ctx;
+}
 
+/* calloc (not aligned_alloc + memset): large tensors get lazily zeroed pages from the
+ * kernel, so creating a big tensor does not touch its memory. The pointer calloc returned
+ * is kept just below the aligned data. */
 static d1_status cpu_tensor_alloc(void *ctx, d1r_tensor *t)
 {
     (void)ctx;
-    size_t size = (t->nbytes + CPU_ALIGN - 1) / CPU_ALIGN * CPU_ALIGN;
-    if (size < t->nbytes)
+    if (t->nbytes > SIZE_MAX - CPU_ALIGN)
         return d1_fail(D1_E_NOMEM, "cpu: tensor of %zu bytes", t->nbytes);
-    t->data = aligned_alloc(CPU_ALIGN, size);
-    if (!t->data)
+    char *raw = calloc(1, t->nbytes + CPU_ALIGN);
+    if (!raw)
         return d1_fail(D1_E_NOMEM, "cpu: no memory for a tensor of %zu bytes", t->nbytes);
-    memset(t->data, 0, size);
+    uintptr_t aligned = ((uintptr_t)raw + CPU_ALIGN) & ~(uintptr_t)(CPU_ALIGN - 1);
+    void **data = (void **)aligned;
+    data[-1] = raw; /* malloc alignment >= 8 leaves room for it below `aligned` */
+    t->data = data;
     return D1_OK;
 }
 
 static void cpu_tensor_free(void *ctx, d1r_tensor *t)
 {
     (void)ctx;
-    free(t->data);
+    if (t->data)
+        free(((void **)t->data)[-1]);
     t->data = NULL;
 }
 

@@ -9,7 +9,10 @@
 #include <math.h>
 #include <stdlib.h>
 
-static float *f32(const d1r_tensor *t) { return (float *)t->data; }
+static float *f32(const d1r_tensor *t)
+{
+    return (float *)t->data;
+}
 
 d1_status d1r_cpu_matmul(const d1r_op_args *a)
 {
@@ -31,8 +34,8 @@ d1_status d1r_cpu_matmul(const d1r_op_args *a)
     if (a->mm.accumulate)
         d1_fmt_decode_array(C->dtype, C->data, C->nelems, C->bias, acc);
     d1r_cpu_gemm(M, N, K, &ga, &gb, acc, (size_t)N, a->mm.accumulate, 0);
-    d1_fmt_encode_array(C->dtype, acc, C->nelems, C->bias, a->mm.round, a->mm.seed, 0,
-                        C->data, NULL);
+    d1_fmt_encode_array(C->dtype, acc, C->nelems, C->bias, a->mm.round, a->mm.seed, 0, C->data,
+                        NULL);
     free(acc);
     return D1_OK;
 }
@@ -70,8 +73,8 @@ static d1_status check_labels(const char *op, const int32_t *lab, size_t rows, s
 {
     for (size_t i = 0; i < rows; i++)
         if (lab[i] < 0 || (size_t)lab[i] >= cols)
-            return d1_fail(D1_E_RANGE, "%s: label %zu is %d, not in 0..%zu", op, i,
-                           (int)lab[i], cols - 1);
+            return d1_fail(D1_E_RANGE, "%s: label %zu is %d, not in 0..%zu", op, i, (int)lab[i],
+                           cols - 1);
     return D1_OK;
 }
 
@@ -198,6 +201,43 @@ d1_status d1r_cpu_sgd_momentum(const d1r_op_args *a)
     for (size_t i = 0; i < a->t[0]->nelems; i++) {
         v[i] = fmaf(mu, v[i], g[i]);
         w[i] = fmaf(nlr, v[i], w[i]);
+    }
+    return D1_OK;
+}
+
+d1_status d1r_cpu_cast(const d1r_op_args *a)
+{
+    const d1r_tensor *X = a->t[0];
+    d1r_tensor *Y = a->t[1];
+    float *tmp = NULL;
+    const float *x = X->data;
+    if (X->dtype != D1_FP32) {
+        tmp = malloc(X->nelems * sizeof *tmp);
+        if (!tmp)
+            return d1_fail(D1_E_NOMEM, "cast: no memory for %zu FP32 values", X->nelems);
+        d1_fmt_decode_array(X->dtype, X->data, X->nelems, X->bias, tmp);
+        x = tmp;
+    }
+    if (Y->bias_auto)
+        Y->bias = d1_fmt_choose_bias(Y->dtype, x, X->nelems);
+    d1_fmt_encode_array(Y->dtype, x, X->nelems, Y->bias, a->mm.round, a->mm.seed, 0, Y->data,
+                        a->flags);
+    free(tmp);
+    return D1_OK;
+}
+
+d1_status d1r_cpu_argmax(const d1r_op_args *a)
+{
+    const float *x = f32(a->t[0]);
+    int32_t *idx = a->t[1]->data;
+    size_t rows = (size_t)a->t[0]->shape[0], cols = (size_t)a->t[0]->shape[1];
+    for (size_t r = 0; r < rows; r++) {
+        const float *row = x + r * cols;
+        size_t best = 0;
+        for (size_t j = 1; j < cols; j++)
+            if (row[j] > row[best] || (isnan(row[best]) && !isnan(row[j])))
+                best = j;
+        idx[r] = (int32_t)best;
     }
     return D1_OK;
 }

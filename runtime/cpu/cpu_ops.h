@@ -6,7 +6,8 @@
 
 #include "runtime/backend.h"
 
-#define D1R_OP(sym, name, ntensors, outmask, operands) d1_status d1r_cpu_##name(const d1r_op_args *a);
+#define D1R_OP(sym, name, ntensors, outmask, operands)                                             \
+    d1_status d1r_cpu_##name(const d1r_op_args *a);
 #include "runtime/ops.def"
 #undef D1R_OP
 
