@@ -163,4 +163,50 @@ d1_status d1_insn_encode(const d1_insn *in, uint32_t *word);
 /* Assembly text of one instruction at byte address pc (branch targets shown absolute). */
 int d1_insn_disasm(const d1_insn *in, uint64_t pc, char *buf, size_t n);
 
+
+/* ---- helpers (added by the ISA tools module; the contract above is unchanged) ---------- */
+
+#include <stdio.h>
+
+/* Operand kinds of the assembly syntax. MEM is `imm(rs1)`: imm field + x register in b. */
+typedef enum d1_opnd_kind {
+    D1_OPND_XREG,  /* x0..x31 */
+    D1_OPND_VREG,  /* v0..v31 */
+    D1_OPND_MREG,  /* m0..m7 */
+    D1_OPND_SREG,  /* s0..s31 */
+    D1_OPND_IMM,   /* immediate (range in d1_insn_fmt) */
+    D1_OPND_CSR,   /* CSR name (number in the imm field) */
+    D1_OPND_LABEL, /* branch/jump target: imm = offset in instructions */
+    D1_OPND_MEM    /* imm(rs1) */
+} d1_opnd_kind;
+
+typedef enum d1_field { D1_FLD_A, D1_FLD_B, D1_FLD_C, D1_FLD_IMM } d1_field;
+
+/* Static description of one format: which fields it uses and how operands map onto them. */
+typedef struct d1_insn_fmt {
+    const char *name;   /* "R", "IU", ... */
+    const char *syntax; /* "rd, rs1, imm" */
+    uint8_t n_opnds;
+    struct {
+        d1_opnd_kind kind;
+        d1_field field; /* register field (MEM: base register field) or D1_FLD_IMM */
+    } opnd[3];
+    uint8_t imm_bits; /* 0 (no immediate), 14 or 19 */
+    int64_t imm_min, imm_max; /* allowed immediate values (after sign/zero extension) */
+} d1_insn_fmt;
+
+#define D1_MREGS 8
+#define D1_INSN_BYTES 4
+
+const d1_insn_fmt *d1_insn_fmt_of(d1_fmt_kind f); /* NULL if not a format */
+const char *d1_unit_name(d1_unit u);               /* "ALU", ... */
+const char *d1_lat_name(d1_lat l);                 /* "LAT_ALU", ... */
+const char *d1_lat_config_key(d1_lat l);           /* "lat_alu", NULL for LAT_0 */
+int d1_csr_writable(int number);                   /* 1, 0, or -1 if not a CSR */
+const char *d1_csr_doc(int number);                /* NULL if not a CSR */
+/* One-line semantics of an instruction (doc/isa.md); NULL if op is not an op or missing. */
+const char *d1_insn_semantics(d1_op op);
+/* Write the Markdown ISA reference (doc/isa.md) generated from the tables. */
+void d1_isa_write_doc(FILE *out);
+
 #endif
