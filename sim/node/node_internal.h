@@ -1,0 +1,168 @@
+/* Private to sim/node: the node's state, shared by node.c (pipeline, DMA) and exec.c
+ * (per-instruction semantics). */
+#ifndef D1S_NODE_INTERNAL_H
+#define D1S_NODE_INTERNAL_H
+
+#include "node.h"
+
+#include <stdint.h>
+#include <string.h>
+
+/* Operand kinds of the predecoded instruction. */
+enum { OPK_NONE = 0, OPK_X = 1, OPK_V = 2, OPK_M = 3 };
+
+#define D1S_OP_ILLEGAL ((uint8_t)D1_OP_COUNT)
+
+/* A predecoded instruction: everything the issue stage needs without looking at the
+ * format again. */
+typedef struct d1s_pinsn {
+    uint8_t op, a, b, c;
+    uint8_t unit, lat;
+    uint16_t flags;
+    uint8_t nsrc;
+    uint8_t src_kind[3], src_reg[3];
+    uint8_t dst_kind, dst_reg;
+    uint8_t is_mxu;    /* occupies the matrix unit (mma.*, mzero) */
+    uint8_t is_mma;    /* mma.*: accumulator forwarding */
+    uint16_t ld_bytes; /* SRAM load-port bytes */
+    uint16_t st_bytes; /* SRAM store-port bytes */
+    int64_t imm;
+    uint32_t word;
+} d1s_pinsn;
+
+struct d1s_prog {
+    size_t n;
+    d1s_pinsn *insn;
+};
+
+enum { TS_IDLE = 0, TS_RUN, TS_SEM, TS_BAR, TS_HALT };
+
+typedef struct d1s_thr {
+    /* hot: read every cycle the node is evaluated (one cache line) */
+    uint8_t state;
+    uint8_t tid;
+    uint8_t stall; /* D1S_STALL_* or D1S_STALL_COUNT = not stalled */
+    uint64_t pc;
+    uint64_t busy_until; /* every issued instruction of the thread has completed */
+    uint64_t stall_since;
+    uint64_t start_cyc;
+    uint32_t wait_sem, wait_count;
+    uint64_t x[32];
+    uint64_t x_rdy[32], v_rdy[32], m_rdy[8], m_fwd[8];
+    uint64_t srseed, sridx, cvtfmt, mfmt, fflags;
+    uint8_t (*v)[64]; /* 32 vector registers, NULL in timing-only mode */
+    float (*m)[64];   /* 8 accumulators, NULL in timing-only mode */
+} d1s_thr;
+
+typedef struct d1s_dma_slot {
+    d1_dma_desc d;
+    uint64_t ready_cyc;
+    uint64_t off;
+    uint32_t xfer_id;
+    uint8_t started, started_send;
+} d1s_dma_slot;
+
+typedef struct d1s_rsp_slot {
+    uint32_t to;
+    uint32_t xfer_id;
+    uint8_t sem;
+    uint32_t len, off;
+    uint64_t src_addr, dst_addr;
+} d1s_rsp_slot;
+
+/* Transfers partly arrived at this node: bytes counted per (source, kind, transfer id). */
+typedef struct d1s_arrival {
+    uint64_t key;
+    uint32_t bytes;
+    uint8_t used;
+} d1s_arrival;
+
+#define D1S_RSPQ 32
+#define D1S_PAGE_SHIFT 16
+#define D1S_PAGE_BYTES ((size_t)1 << D1S_PAGE_SHIFT)
+
+struct d1s_node {
+    const d1_config *cfg;
+    uint32_t id, gx, gy;
+    d1s_node_mode mode;
+    uint64_t lat[D1_LAT_MACC + 1];
+    int nthreads;
+    int decode_width, decode_threads, alu_issue, agu_issue, vec_issue;
+    int64_t ld_budget, st_budget, rin_budget, rout_budget;
+    int64_t ld_credit, st_credit, rin_credit, rout_credit;
+    uint64_t credit_cyc;
+    uint64_t sram_bytes;
+    uint64_t setup_cyc;
+
+    const d1s_prog *prog;
+    uint8_t run_mask;                    /* hot: threads in TS_RUN */
+    uint64_t wake[D1S_NODE_MAX_THREADS]; /* hot: earliest cycle worth trying to issue */
+    d1s_thr t[D1S_NODE_MAX_THREADS];
+    uint8_t rr;
+    uint8_t started;
+
+    uint32_t nsems;
+    uint32_t *sems;
+
+    size_t npages;
+    uint8_t **pages;
+
+    uint32_t dq_depth, dq_head, dq_count;
+    d1s_dma_slot *dq;
+    uint64_t dq_free_cyc; /* the engine may start the next descriptor from this cycle */
+    d1s_rsp_slot rq[D1S_RSPQ];
+    uint32_t rq_head, rq_count;
+    uint32_t gets_outstanding;
+    uint32_t xfer_seq;
+    d1s_arrival *arr; /* open addressing, linear probing; grows (rarely) */
+    uint32_t arr_cap, arr_count;
+
+    d1s_net_port port;
+    d1s_hbm_port hbm; /* HBM DMA (sim/tile); dip_node NULL: HBM kinds trap */
+    d1s_node_trace_fn trace_fn;
+    void *trace_ctx;
+
+    int trapped;
+    d1s_trap trap;
+    d1_status host_status;
+
+    d1s_node_stats st;
+    uint64_t pkts_moved;
+    uint64_t last_halt_cyc;
+
+    void *regfile; /* backing store of every thread's v and m (functional mode) */
+};
+
+static inline void d1s_thr_set_state(d1s_node *n, d1s_thr *t, uint8_t state)
+{
+    t->state = state;
+    if (state == TS_RUN)
+        n->run_mask = (uint8_t)(n->run_mask | 1u << t->tid);
+    else
+        n->run_mask = (uint8_t)(n->run_mask & ~(1u << t->tid));
+}
+
+/* Result of an exec_* function. */
+enum {
+    X_NEXT = 0, /* pc += 4 */
+    X_JUMP,     /* pc already set (taken branch / jump) */
+    X_BLOCK,    /* not issued: the thread is now blocked (swait/bar) */
+    X_TRAP,     /* trap recorded; the node stops */
+    X_HALT,     /* thread halted */
+};
+
+typedef int (*d1s_exec_fn)(d1s_node *n, d1s_thr *t, const d1s_pinsn *i, uint64_t now);
+extern const d1s_exec_fn d1s_exec_table[D1_OP_COUNT];
+
+/* node.c services used by exec.c */
+void d1s_node_trap_at(d1s_node *n, d1s_thr *t, d1s_trap_cause c, uint64_t detail, uint64_t now);
+void d1s_node_sem_post(d1s_node *n, uint32_t sem, uint32_t count, uint64_t now);
+int d1s_node_barrier_check(d1s_node *n, uint64_t now);
+int d1s_node_dma_enqueue(d1s_node *n, const d1_dma_desc *d, uint64_t now);
+void d1s_node_thread_start(d1s_node *n, d1s_thr *t, uint64_t pc, uint64_t now);
+
+/* SRAM (lazy pages). The caller has range-checked [addr, addr+len). */
+int d1s_sram_wr(d1s_node *n, uint64_t addr, const void *src, size_t len);
+void d1s_sram_rd(const d1s_node *n, uint64_t addr, void *dst, size_t len);
+
+#endif
