@@ -4,6 +4,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char usage[] =
@@ -35,18 +36,65 @@ static void hexdump(const d1s_image *im)
     }
 }
 
-static void disassemble(const d1s_kernel *k, uint32_t pi)
+/* The kernel's symbols sorted by (kind, program/image, value, order in the file), so that
+ * the labels of one address are found by binary search (kernels may have 100k labels). */
+typedef struct sym_ref {
+    const d1s_symbol *sy;
+    size_t order; /* position in the file */
+} sym_ref;
+
+typedef struct sym_index {
+    sym_ref *s;
+    size_t n;
+} sym_index;
+
+static int sym_key_cmp(const d1s_symbol *a, d1s_sym_kind kind, uint32_t index, uint64_t value)
+{
+    if (a->kind != kind)
+        return a->kind < kind ? -1 : 1;
+    if (a->index != index)
+        return a->index < index ? -1 : 1;
+    return a->value < value ? -1 : a->value > value;
+}
+
+static int sym_cmp(const void *x, const void *y)
+{
+    const sym_ref *a = x, *b = y;
+    int c = sym_key_cmp(a->sy, b->sy->kind, b->sy->index, b->sy->value);
+    return c ? c : (a->order > b->order) - (a->order < b->order);
+}
+
+/* Position of the first symbol of (kind, index) with value >= value. */
+static size_t sym_lower(const sym_index *ix, d1s_sym_kind kind, uint32_t index, uint64_t value)
+{
+    size_t lo = 0, hi = ix->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (sym_key_cmp(ix->s[mid].sy, kind, index, value) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* First code label of program pi at pc (in file order), or NULL. */
+static const char *code_label(const sym_index *ix, uint32_t pi, uint64_t pc)
+{
+    size_t i = sym_lower(ix, D1S_SYM_CODE, pi, pc);
+    return i < ix->n && !sym_key_cmp(ix->s[i].sy, D1S_SYM_CODE, pi, pc) ? ix->s[i].sy->name : NULL;
+}
+
+static void disassemble(const d1s_kernel *k, const sym_index *ix, uint32_t pi)
 {
     const d1s_program *p = d1s_kernel_program(k, pi);
     printf("\nProgram '%s' (.text.%s): %zu instructions, entry 0x%" PRIx64 "\n", p->name,
            p->name, p->n_words, p->entry);
     for (size_t w = 0; w < p->n_words; w++) {
         uint64_t pc = w * D1_INSN_BYTES;
-        for (size_t s = 0; s < d1s_kernel_symbol_count(k); s++) {
-            const d1s_symbol *sy = d1s_kernel_symbol(k, s);
-            if (sy->kind == D1S_SYM_CODE && sy->index == pi && sy->value == pc)
-                printf("%s:\n", sy->name);
-        }
+        for (size_t s = sym_lower(ix, D1S_SYM_CODE, pi, pc);
+             s < ix->n && !sym_key_cmp(ix->s[s].sy, D1S_SYM_CODE, pi, pc); s++)
+            printf("%s:\n", ix->s[s].sy->name);
         d1_insn in = {0};
         char text[128];
         int ok = d1_insn_decode(p->words[w], &in) == D1_OK; /* the loader rejects others */
@@ -57,7 +105,7 @@ static void disassemble(const d1s_kernel *k, uint32_t pi)
         printf("  %6" PRIx64 ":  %08" PRIx32 "  %s", pc, p->words[w], text);
         if (ok &&
             (d1_insn_info_of(in.op)->fmt == D1_F_B || d1_insn_info_of(in.op)->fmt == D1_F_J)) {
-            const char *l = d1s_kernel_code_label(k, pi, pc + (uint64_t)in.imm * D1_INSN_BYTES);
+            const char *l = code_label(ix, pi, pc + (uint64_t)in.imm * D1_INSN_BYTES);
             if (l)
                 printf(" <%s>", l);
         }
@@ -93,6 +141,14 @@ int d1_cmd_objdump(int argc, char **argv)
     d1_status st = d1s_kelf_read_file(file, NULL, &k);
     if (st)
         return d1_cli_fail("objdump", st);
+    sym_index ix = {malloc((d1s_kernel_symbol_count(k) + 1) * sizeof *ix.s), 0};
+    if (!ix.s) {
+        d1s_kernel_destroy(k);
+        return d1_cli_fail("objdump", d1_fail(D1_E_NOMEM, "symbol index: out of memory"));
+    }
+    for (; ix.n < d1s_kernel_symbol_count(k); ix.n++)
+        ix.s[ix.n] = (sym_ref){d1s_kernel_symbol(k, ix.n), ix.n};
+    qsort(ix.s, ix.n, sizeof *ix.s, sym_cmp);
     const d1s_target *t = d1s_kernel_target(k);
     printf("%s: D1 kernel binary, format version %u, machine 0x%x\n", file, D1S_KELF_VERSION,
            D1S_KELF_EM);
@@ -115,17 +171,16 @@ int d1_cmd_objdump(int argc, char **argv)
     for (size_t i = 0; i < d1s_kernel_image_count(k); i++) {
         const d1s_image *im = d1s_kernel_image(k, i);
         printf("  %-6zu0x%-12" PRIx64 "%-10zu", i, im->addr, im->size);
-        for (size_t s = 0; s < d1s_kernel_symbol_count(k); s++) {
-            const d1s_symbol *sy = d1s_kernel_symbol(k, s);
-            if (sy->kind == D1S_SYM_DATA && sy->index == i)
-                printf("%s=0x%" PRIx64 " ", sy->name, sy->value);
-        }
+        for (size_t s = sym_lower(&ix, D1S_SYM_DATA, (uint32_t)i, 0);
+             s < ix.n && ix.s[s].sy->kind == D1S_SYM_DATA && ix.s[s].sy->index == i; s++)
+            printf("%s=0x%" PRIx64 " ", ix.s[s].sy->name, ix.s[s].sy->value);
         printf("\n");
         if (data)
             hexdump(im);
     }
     for (uint32_t i = 0; i < d1s_kernel_program_count(k); i++)
-        disassemble(k, i);
+        disassemble(k, &ix, i);
+    free(ix.s);
     d1s_kernel_destroy(k);
     return 0;
 }

@@ -8,6 +8,7 @@
 #include "sim/trace/stats.h"
 #include "sim/trace/trace.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -267,7 +268,7 @@ int d1_cmd_run(int argc, char **argv)
     }
     uint32_t *ids = NULL;
     size_t n_ids = 0;
-    if (!rc && (trace_path || vcd_path)) {
+    if (!rc) { /* checked even without --trace/--vcd: a bad list is never silently ignored */
         uint32_t count = d1s_chip_node_count(chip);
         ids = malloc(count * sizeof *ids);
         long n = ids ? d1s_trace_parse_nodes(trace_nodes, count, ids, count) : -1;
@@ -278,6 +279,10 @@ int d1_cmd_run(int argc, char **argv)
         else
             n_ids = (size_t)(n < (long)count ? n : (long)count);
     }
+    FILE *stats_f = NULL; /* opened before the run: a bad path fails fast */
+    if (!rc && stats_path && !(stats_f = fopen(stats_path, "w")))
+        rc = d1_cli_fail("run", d1_fail(D1_E_IO, "cannot write '%s': %s", stats_path,
+                                        strerror(errno)));
     if (!rc && trace_path &&
         (st = d1s_trace_open(&trace, trace_path, chip, ids, n_ids, (uint64_t)trace_max)))
         rc = d1_cli_fail("run", st);
@@ -314,17 +319,14 @@ int d1_cmd_run(int argc, char **argv)
         d1s_run_info info = {in, net};
         if (!quiet)
             d1s_stats_print(stdout, chip, &res, &info);
-        if (stats_path) {
-            FILE *f = fopen(stats_path, "w");
-            if (!f)
-                rc = d1_cli_fail("run", d1_fail(D1_E_IO, "cannot write '%s'", stats_path));
-            else {
-                st = d1s_stats_write_json(f, chip, &res, &info);
-                if (fclose(f) != 0 && !st)
-                    st = d1_fail(D1_E_IO, "closing '%s' failed", stats_path);
-                if (st)
-                    rc = d1_cli_fail("run", st);
-            }
+        if (stats_f) {
+            st = d1s_stats_write_json(stats_f, chip, &res, &info);
+            int closed = fclose(stats_f);
+            stats_f = NULL;
+            if (closed != 0 && !st)
+                st = d1_fail(D1_E_IO, "writing '%s' failed: %s", stats_path, strerror(errno));
+            if (st)
+                rc = d1_cli_fail("run", st);
         }
         if (!rc && res.end == D1S_END_TRAP) {
             fprintf(stderr, "d1 run: ");
@@ -336,6 +338,8 @@ int d1_cmd_run(int argc, char **argv)
         }
     }
     d1s_trace_close(trace, 0);
+    if (stats_f) /* an error before the statistics: the file stays empty */
+        fclose(stats_f);
     free(ids);
     d1s_chip_destroy(chip);
     d1s_kernel_destroy(k);

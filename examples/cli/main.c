@@ -61,6 +61,10 @@ int d1_cmd_version(int argc, char **argv)
         printf("usage: d1 version\nPrint the version of the d1 tool.\n");
         return 0;
     }
+    if (argc > 1) {
+        fprintf(stderr, "d1 version: unexpected argument '%s'\n", argv[1]);
+        return 1;
+    }
     printf("d1 %s\n", D1_VERSION);
     return 0;
 }

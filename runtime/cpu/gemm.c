@@ -16,9 +16,15 @@
 /* ------------------------------------------------------------------------------------ */
 /* Blocking sizes, one row per instruction-set path, best first (the automatic choice is
  * the first row this machine supports). MC is a multiple of MR, NC of NR.
- *   KC: the B micro-panel (KC x NR FP32) and the streamed A micro-panel stay in L1.
- *   MC: the packed A block (MC x KC) stays in L2.
- *   NC: the packed B panel (KC x NC) per thread; larger only saves A re-packing. */
+ *   KC: C is read and written once per K block, so a larger KC means less C traffic; the
+ *       B micro-panel (KC x NR) need not stay in L1 as long as L2 feeds it.
+ *   MC: the packed A block (MC x KC) stays in L2; larger means fewer re-reads of the
+ *       B panel.
+ *   NC: the packed B panel (KC x NC, shared by the team); larger saves A re-packing.
+ * AVX-512 row: chosen on a 2-core Xeon VM (48 KiB L1d, 2 MiB L2 per core, an L3 shared
+ *   with busy neighbours): the 12x32 kernel runs at 170-180 GFLOPS per core from L2 with
+ *   KC 256 or 512 alike, and the larger KC halves the C traffic that dominates once C is
+ *   out of L2. AVX2 row: the usual Haswell-class sizes (256 KiB L2). */
 
 #if defined(__x86_64__) || defined(__i386__)
 static int have_avx512(void)
@@ -48,7 +54,7 @@ static int have_portable(void)
 
 static const d1r_gemm_blocking gemm_blocking[] = {
     /* isa        micro-kernel                 MR  NR   MC   KC    NC */
-    {"avx512", d1r_gemm_ukr_avx512_12x32, 12, 32, 192, 256, 4096, have_avx512},
+    {"avx512", d1r_gemm_ukr_avx512_12x32, 12, 32, 384, 512, 4096, have_avx512},
     {"avx2", d1r_gemm_ukr_avx2_6x16, 6, 16, 144, 256, 4096, have_avx2},
     {"portable", d1r_gemm_ukr_portable_4x16, 4, 16, 64, 256, 1024, have_portable},
 };
@@ -157,7 +163,6 @@ void d1r_cpu_gemm_ref(int M, int N, int K, const d1r_gemm_operand *A,
     ref_rect(0, M, 0, N, K, A, B, C, ldc, accumulate);
 }
 
-/* ------------------------------------------------------------------------------------ */
 /* Packing: decode an operand to FP32 micro-panels. "v" is the dimension the micro-kernel
  * vectorises or broadcasts over (i for A, j for B); micro-panels are w = MR or NR wide. */
 
@@ -166,6 +171,7 @@ typedef enum src_kind { SRC_FP32, SRC_BF16, SRC_LUT8 } src_kind;
 typedef struct gemm_src {
     src_kind kind;
     const void *p;
+    size_t esize;   /* bytes per stored element */
     size_t sv, sk;  /* element strides of the stored matrix along v and along k */
     float lut[256]; /* CFP8 code -> FP32 for this operand's (format, bias) */
 } gemm_src;
@@ -181,13 +187,16 @@ static void src_init(gemm_src *s, const d1r_gemm_operand *x, bool is_a)
     switch (x->dtype) {
     case D1_FP32:
         s->kind = SRC_FP32;
+        s->esize = 4;
         break;
     case D1_BF16:
         s->kind = SRC_BF16;
+        s->esize = 2;
         break;
     case D1_CFP8_143:
     case D1_CFP8_152:
         s->kind = SRC_LUT8;
+        s->esize = 1;
         for (uint32_t c = 0; c < 256; c++)
             s->lut[c] = d1_fmt_decode(x->dtype, c, x->bias);
         break;
@@ -213,64 +222,88 @@ static inline float src_at(const gemm_src *s, src_kind kind, size_t off)
     }
 }
 
-/* dst = micro-panels of width w covering v in [v0, v0+vn), k in [k0, k0+kn):
- * panel p holds dst[p*w*kn + k*w + v] = X(v0 + p*w + v, k0 + k), zero past vn.
- * Inlined per kind so the decode switch folds away. */
+/* Pack micro-panels [vb, ve) (vb, ve multiples of w, or ve the padded end) of the block
+ * v in [v0, v0+vn), k in [k0, k0+kn):  dst[p*kn + k*w + v] = X(v0 + p + v, k0 + k) for the
+ * panel starting at p, zero for p + v >= vn. Inlined per kind so the decode folds away.
+ * Loops run along whichever dimension is contiguous in memory, so reads stream. */
 static inline __attribute__((always_inline)) void
-pack_kind(const gemm_src *s, src_kind kind, size_t v0, int vn, size_t k0, int kn, int w,
-          float *dst)
+pack_kind(const gemm_src *s, src_kind kind, size_t v0, int vn, int vb, int ve, size_t k0,
+          int kn, int w, float *dst)
 {
-    for (int p = 0; p < vn; p += w) {
-        int pv = vn - p < w ? vn - p : w;
-        float *d = dst + (size_t)p * kn;
-        size_t base = (v0 + p) * s->sv + k0 * s->sk;
-        if (s->sv == 1) { /* contiguous along v: read rows of the panel */
-            for (int k = 0; k < kn; k++) {
-                size_t o = base + k * s->sk;
+    if (s->sv == 1) { /* contiguous along v: each k is a row across all our panels */
+        for (int k = 0; k < kn; k++) {
+            size_t o = v0 + (k0 + k) * s->sk;
+            for (int p = vb; p < ve; p += w) {
+                float *d = dst + (size_t)p * kn + (size_t)k * w;
+                int pv = vn - p < w ? vn - p : w;
                 for (int v = 0; v < pv; v++)
-                    d[k * w + v] = src_at(s, kind, o + v);
-                for (int v = pv; v < w; v++)
-                    d[k * w + v] = 0.0f;
+                    d[v] = src_at(s, kind, o + p + v);
+                for (int v = pv < 0 ? 0 : pv; v < w; v++)
+                    d[v] = 0.0f;
             }
-        } else { /* contiguous along k: read columns of the panel */
-            for (int v = 0; v < pv; v++) {
-                size_t o = base + v * s->sv;
-                for (int k = 0; k < kn; k++)
-                    d[k * w + v] = src_at(s, kind, o + k * s->sk);
-            }
-            for (int k = 0; k < kn; k++)
-                for (int v = pv; v < w; v++)
-                    d[k * w + v] = 0.0f;
         }
+        return;
+    }
+    /* contiguous along k: one stream per v, short (kn elements); prefetch the streams of
+     * the next panel while this one is packed, since each is too short for the hardware
+     * prefetcher to pick up. */
+    const char *base = s->p;
+    size_t line_elems = 64 / s->esize;
+    for (int p = vb; p < ve; p += w) {
+        float *d = dst + (size_t)p * kn;
+        int pv = vn - p < w ? vn - p : w;
+        int nv = vn - (p + w) < w ? vn - (p + w) : w;
+        for (int v = 0; v < nv; v++)
+            for (size_t k = 0; k < (size_t)kn; k += line_elems)
+                __builtin_prefetch(base + ((v0 + p + w + v) * s->sv + (k0 + k) * s->sk) *
+                                              s->esize);
+        for (int v = 0; v < pv; v++) {
+            size_t o = (v0 + p + v) * s->sv + k0 * s->sk;
+            for (int k = 0; k < kn; k++)
+                d[(size_t)k * w + v] = src_at(s, kind, o + k * s->sk);
+        }
+        for (int k = 0; k < kn; k++)
+            for (int v = pv < 0 ? 0 : pv; v < w; v++)
+                d[(size_t)k * w + v] = 0.0f;
     }
 }
 
-static void pack(const gemm_src *s, size_t v0, int vn, size_t k0, int kn, int w, float *dst)
+static void pack(const gemm_src *s, size_t v0, int vn, int vb, int ve, size_t k0, int kn,
+                 int w, float *dst)
 {
     switch (s->kind) {
     case SRC_FP32:
-        pack_kind(s, SRC_FP32, v0, vn, k0, kn, w, dst);
+        pack_kind(s, SRC_FP32, v0, vn, vb, ve, k0, kn, w, dst);
         break;
     case SRC_BF16:
-        pack_kind(s, SRC_BF16, v0, vn, k0, kn, w, dst);
+        pack_kind(s, SRC_BF16, v0, vn, vb, ve, k0, kn, w, dst);
         break;
     case SRC_LUT8:
-        pack_kind(s, SRC_LUT8, v0, vn, k0, kn, w, dst);
+        pack_kind(s, SRC_LUT8, v0, vn, vb, ve, k0, kn, w, dst);
         break;
     }
 }
 
 /* ------------------------------------------------------------------------------------ */
-/* Driver */
+/* Driver.
+ *
+ * Threads: one parallel region. For each (jc, pc) block the team packs the B panel
+ * together into one shared buffer (each micro-panel once), then each thread computes its
+ * rectangle of the block: rows split tm ways, micro-panel columns tn ways (tm * tn =
+ * threads), packing its own A blocks. Two barriers per (jc, pc) block. Every C element is
+ * owned by one thread and sees its K blocks in ascending order, so the result does not
+ * depend on the thread count. */
 
 typedef struct gemm_job {
     int M, N, K;
-    const d1r_gemm_operand *A, *B; /* for the reference fallback */
     const gemm_src *a, *b;
     float *C;
     size_t ldc;
     bool accumulate;
     const d1r_gemm_blocking *bk;
+    int mc, kc, nc;   /* blocks used: the table's, clipped to the problem */
+    float *bp;        /* shared packed B panel, kc x nc */
+    float **ap;       /* per-thread packed A block, mc x kc */
 } gemm_job;
 
 static int imin(int x, int y)
@@ -310,66 +343,85 @@ static void tile(const gemm_job *job, int kc, const float *ap, const float *bp, 
         memcpy(c + (size_t)r * job->ldc, t + r * bk->nr, (size_t)nr * sizeof(float));
 }
 
-/* C[m0:m1, n0:n1] with this thread's own packing buffers (m0, n0 multiples of MR, NR). */
-static void gemm_rect(const gemm_job *job, int m0, int m1, int n0, int n1)
+/* The micro-kernel must start each chain from the stored C, so a C tile that is not in
+ * cache stalls its first FMAs. Fetch the next tile's C (the next ir step, else the top of
+ * the next jr column) while this one computes: a kernel call is thousands of cycles. */
+static void prefetch_next_c(const gemm_job *job, int ic, int mc, int jc, int jr, int jr_end,
+                            int ir)
 {
     const d1r_gemm_blocking *bk = job->bk;
-    int mc_max = imin(bk->mc, round_up(m1 - m0, bk->mr));
-    int nc_max = imin(bk->nc, round_up(n1 - n0, bk->nr));
-    int kc_max = imin(bk->kc, job->K);
-    float *ap = alloc_panel((size_t)mc_max * kc_max);
-    float *bp = alloc_panel((size_t)kc_max * nc_max);
-    if (!ap || !bp) {
-        /* Out of memory is not an error here: the reference gives the same bytes. */
-        ref_rect(m0, m1, n0, n1, job->K, job->A, job->B, job->C, job->ldc, job->accumulate);
-        goto free_panels;
+    ir += bk->mr;
+    if (ir >= mc) {
+        ir = 0;
+        jr += bk->nr;
+        if (jr >= jr_end)
+            return;
     }
-    for (int jc = n0; jc < n1; jc += nc_max) {
-        int nc = imin(nc_max, n1 - jc);
-        /* K blocks in ascending order; C holds the exact partial chain between them. */
-        for (int pc = 0; pc < job->K; pc += kc_max) {
-            int kc = imin(kc_max, job->K - pc);
-            bool load_c = job->accumulate || pc > 0;
-            pack(job->b, (size_t)jc, nc, (size_t)pc, kc, bk->nr, bp);
-            for (int ic = m0; ic < m1; ic += mc_max) {
-                int mc = imin(mc_max, m1 - ic);
-                pack(job->a, (size_t)ic, mc, (size_t)pc, kc, bk->mr, ap);
-                for (int jr = 0; jr < nc; jr += bk->nr)
-                    for (int ir = 0; ir < mc; ir += bk->mr)
-                        tile(job, kc, ap + (size_t)ir * kc, bp + (size_t)jr * kc, ic + ir,
-                             jc + jr, imin(bk->mr, mc - ir), imin(bk->nr, nc - jr), load_c);
-            }
-        }
-    }
-free_panels:
-    free(ap);
-    free(bp);
+    int rows = imin(bk->mr, mc - ir), cols = imin(bk->nr, job->N - (jc + jr));
+    const float *c = job->C + (size_t)(ic + ir) * job->ldc + (size_t)(jc + jr);
+    for (int r = 0; r < rows; r++)
+        for (int q = 0; q < cols; q += 16) /* 16 floats: one 64-byte line */
+            __builtin_prefetch(c + (size_t)r * job->ldc + q, 1, 3);
 }
 
-/* Split C into a tm x tn grid of rectangles, one per thread, whole micro-tiles each:
- * the factorisation of nthr with the smallest largest rectangle; ties split N (each thread
- * then packs all of A but only its columns of B). */
-static void gemm_thread(const gemm_job *job, int t, int nthr)
+/* Thread grid: the factorisation tm x tn of nthr with the least estimated time per thread:
+ * its micro-tiles (FMA-bound) plus packing its A rows (every thread in a grid row packs
+ * the same A rows again, so splitting M is preferred when it balances as well). */
+static void grid_choose(const gemm_job *job, int nthr, int *tm, int *tn)
 {
     const d1r_gemm_blocking *bk = job->bk;
     long mt = (job->M + bk->mr - 1) / bk->mr, nt = (job->N + bk->nr - 1) / bk->nr;
-    int tm = 1, tn = nthr;
-    long best = -1;
+    double best = -1;
     for (int f = 1; f <= nthr; f++) {
         if (nthr % f)
             continue;
-        long cost = ((mt + f - 1) / f) * ((nt + nthr / f - 1) / (nthr / f));
+        long rows = (mt + f - 1) / f, cols = (nt + nthr / f - 1) / (nthr / f);
+        /* per k: MR*NR FMAs per tile at ~32 per cycle; ~2 packed A elements per cycle */
+        double cost = (double)rows * cols * bk->mr * bk->nr / 32.0 + rows * bk->mr / 2.0;
         if (best < 0 || cost < best) {
             best = cost;
-            tm = f;
-            tn = nthr / f;
+            *tm = f;
+            *tn = nthr / f;
         }
     }
+}
+
+static void gemm_team(const gemm_job *job, int t, int nthr)
+{
+    const d1r_gemm_blocking *bk = job->bk;
+    int tm = 1, tn = 1;
+    grid_choose(job, nthr, &tm, &tn);
     int ti = t / tn, tj = t % tn;
+    long mt = (job->M + bk->mr - 1) / bk->mr;
     int m0 = (int)(mt * ti / tm) * bk->mr, m1 = imin(job->M, (int)(mt * (ti + 1) / tm) * bk->mr);
-    int n0 = (int)(nt * tj / tn) * bk->nr, n1 = imin(job->N, (int)(nt * (tj + 1) / tn) * bk->nr);
-    if (m0 < m1 && n0 < n1)
-        gemm_rect(job, m0, m1, n0, n1);
+    float *ap = job->ap[t];
+    for (int jc = 0; jc < job->N; jc += job->nc) {
+        int nc = imin(job->nc, job->N - jc);
+        int nq = (nc + bk->nr - 1) / bk->nr;                  /* micro-panels in the block */
+        int jr0 = nq * tj / tn * bk->nr, jr1 = nq * (tj + 1) / tn * bk->nr; /* ours */
+        int pb0 = nq * t / nthr * bk->nr, pb1 = nq * (t + 1) / nthr * bk->nr; /* we pack */
+        /* K blocks in ascending order; C holds the exact partial chain between them. */
+        for (int pc = 0; pc < job->K; pc += job->kc) {
+            int kc = imin(job->kc, job->K - pc);
+            bool load_c = job->accumulate || pc > 0;
+            pack(job->b, (size_t)jc, nc, pb0, pb1, (size_t)pc, kc, bk->nr, job->bp);
+#pragma omp barrier
+            for (int ic = m0; ic < m1 && jr0 < jr1; ic += job->mc) {
+                int mc = imin(job->mc, m1 - ic);
+                pack(job->a, (size_t)ic, mc, 0, round_up(mc, bk->mr), (size_t)pc, kc, bk->mr,
+                     ap);
+                for (int jr = jr0; jr < jr1; jr += bk->nr)
+                    for (int ir = 0; ir < mc; ir += bk->mr) {
+                        if (load_c)
+                            prefetch_next_c(job, ic, mc, jc, jr, jr1, ir);
+                        tile(job, kc, ap + (size_t)ir * kc, job->bp + (size_t)jr * kc, ic + ir,
+                             jc + jr, imin(bk->mr, mc - ir), imin(bk->nr, nc - jr), load_c);
+                    }
+            }
+            /* the next block's packing overwrites the panel everyone is reading */
+#pragma omp barrier
+        }
+    }
 }
 
 void d1r_cpu_gemm(int M, int N, int K, const d1r_gemm_operand *A, const d1r_gemm_operand *B,
@@ -387,19 +439,36 @@ void d1r_cpu_gemm(int M, int N, int K, const d1r_gemm_operand *A, const d1r_gemm
     gemm_src a, b;
     src_init(&a, A, true);
     src_init(&b, B, false);
-    gemm_job job = {M, N, K, A, B, &a, &b, C, ldc, accumulate, gemm_select()};
+    const d1r_gemm_blocking *bk = gemm_select();
+    gemm_job job = {M, N, K, &a, &b, C, ldc, accumulate, bk, 0, 0, 0, NULL, NULL};
 
-    long tiles = (long)((M + job.bk->mr - 1) / job.bk->mr) * ((N + job.bk->nr - 1) / job.bk->nr);
+    long tiles = (long)((M + bk->mr - 1) / bk->mr) * ((N + bk->nr - 1) / bk->nr);
     int nthr = nthreads > 0 ? nthreads : omp_get_max_threads();
     if ((double)M * N * K < (double)GEMM_SERIAL_FMAS)
         nthr = 1;
     if (nthr > tiles)
         nthr = (int)tiles;
-    if (nthr <= 1) {
-        gemm_thread(&job, 0, 1);
-        return;
-    }
-    /* One parallel region; the team may be smaller than asked, so split by its size. */
+
+    job.kc = imin(bk->kc, K);
+    job.nc = imin(bk->nc, round_up(N, bk->nr));
+    job.mc = imin(bk->mc, round_up(M, bk->mr));
+    job.bp = alloc_panel((size_t)job.kc * job.nc);
+    job.ap = calloc((size_t)nthr, sizeof *job.ap);
+    bool ok = job.bp && job.ap;
+    for (int t = 0; ok && t < nthr; t++)
+        ok = (job.ap[t] = alloc_panel((size_t)job.mc * job.kc)) != NULL;
+    if (!ok) {
+        /* Out of memory is not an error here: the reference gives the same bytes. */
+        d1r_cpu_gemm_ref(M, N, K, A, B, C, ldc, accumulate);
+    } else if (nthr == 1) {
+        gemm_team(&job, 0, 1);
+    } else {
+        /* One parallel region; the team may be smaller than asked, so split by its size. */
 #pragma omp parallel num_threads(nthr)
-    gemm_thread(&job, omp_get_thread_num(), omp_get_num_threads());
+        gemm_team(&job, omp_get_thread_num(), omp_get_num_threads());
+    }
+    for (int t = 0; job.ap && t < nthr; t++)
+        free(job.ap[t]);
+    free(job.ap);
+    free(job.bp);
 }

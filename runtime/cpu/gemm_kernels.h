@@ -2,14 +2,16 @@
  *
  * Structure (BLIS, flame/blis docs/KernelsHowTo.md): five loops around a micro-kernel.
  *
- *   for jc in [0,N) step NC            } each thread owns a rectangle of C (gemm.c)
- *     for pc in [0,K) step KC          } K blocks in ascending order; C is written back
- *       pack B(pc:pc+kc, jc:jc+nc) -> Bp   (FP32, NR-wide micro-panels, in L3/L2)
- *       for ic in [0,M) step MC
- *         pack A(ic:ic+mc, pc:pc+kc) -> Ap (FP32, MR-tall micro-panels, in L2)
- *         for jr in [0,nc) step NR
+ *   for jc in [0,N) step NC
+ *     for pc in [0,K) step KC            K blocks in ascending order; C is written back
+ *       pack B(pc:pc+kc, jc:jc+nc) -> Bp   FP32, NR-wide micro-panels; the whole thread
+ *       barrier                            team packs it once, into one shared buffer
+ *       for ic in this thread's rows, step MC
+ *         pack A(ic:ic+mc, pc:pc+kc) -> Ap FP32, MR-tall micro-panels, per thread, in L2
+ *         for jr in this thread's columns of the block, step NR
  *           for ir in [0,mc) step MR
- *             ukr(kc, Ap[ir], Bp[jr], C[ic+ir][jc+jr])   (B micro-panel stays in L1)
+ *             ukr(kc, Ap[ir], Bp[jr], C[ic+ir][jc+jr])
+ *       barrier                            before the next block overwrites Bp
  *
  * Packing decodes BF16/CFP8 to FP32 once, so the micro-kernels only ever see FP32.
  *
@@ -28,8 +30,9 @@
  *        acc of -0.0 into +0.0 and so breaks the numerics contract.
  *   load_c  nonzero: start each chain from c; zero: start from +0.0f.
  *
- *   Result: for each r, j:  acc = start; for k = 0..kc-1: acc = fmaf(a[k*MR+r], b[k*NR+j], acc);
- *           c[r*ldc + j] = acc.
+ *   Result, for each r, j:
+ *       acc = start; for k = 0..kc-1: acc = fmaf(a[k*MR + r], b[k*NR + j], acc);
+ *       c[r*ldc + j] = acc;
  *   That is all a kernel may do: vectorise across r or j (never across k), single-rounding
  *   FMA only (no separate multiply and add, no reassociation, no FTZ/DAZ). Because C is
  *   stored exactly between K blocks, blocking K keeps every output's fmaf chain intact.
@@ -51,7 +54,7 @@ typedef struct d1r_gemm_blocking {
     const char *isa;   /* "avx512", "avx2", "portable" */
     d1r_gemm_ukr ukr;  /* micro-kernel for MR x NR */
     int mr, nr;        /* register block */
-    int mc, kc, nc;    /* cache blocks: A block mc x kc in L2, B micro-panel kc x NR in L1 */
+    int mc, kc, nc;    /* cache blocks: A block mc x kc (per thread), B panel kc x nc */
     int (*supported)(void); /* can this machine run it */
 } d1r_gemm_blocking;
 

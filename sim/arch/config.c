@@ -11,6 +11,7 @@
  *   strings            "quoted" or bare (bare: up to '#' / end of line, trimmed); no '"'
  * A key may appear once per file; files and --set apply in order, later wins. */
 #include "config.h"
+#include "file.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -19,7 +20,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
 
 /* ---- the key table ---------------------------------------------------------------- */
 
@@ -448,48 +448,44 @@ static d1_status parse_line(d1_config *cfg, char *text, const char *loc, int lin
 d1_status d1_config_load_file(d1_config *cfg, const char *path)
 {
     D1_ASSERT(cfg && path);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return d1_fail(D1_E_IO, "%s: %s", path, strerror(errno));
-    d1_config tmp;
-    d1_status st = d1_config_copy(&tmp, cfg);
+    char *text;
+    size_t size;
+    d1_status st = d1_file_read(path, D1_CONFIG_MAX_FILE_BYTES, D1_READ_TEXT, NULL, 0, &text,
+                                &size);
     if (st)
-        goto close_file;
+        return st;
+    d1_config tmp;
+    if ((st = d1_config_copy(&tmp, cfg)))
+        goto free_text;
     int seen[NKEYS];
     memset(seen, 0, sizeof seen);
-    char *line = NULL, loc[4200];
-    size_t cap = 0;
-    ssize_t n;
+    char loc[4200];
     int lineno = 0;
-    errno = 0;
-    while ((n = getline(&line, &cap, f)) >= 0) {
+    for (char *line = text; line < text + size;) {
         lineno++;
-        if ((size_t)n != strlen(line)) {
+        char *nl = memchr(line, '\n', (size_t)(text + size - line));
+        char *end = nl ? nl : text + size;
+        if (memchr(line, '\0', (size_t)(end - line))) {
             st = d1_fail(D1_E_CONFIG, "%s:%d: NUL byte in line (not a text file?)", path, lineno);
-            goto free_line;
+            goto fini_tmp;
         }
-        char *text = line;
-        if (lineno == 1 && !memcmp(text, "\xEF\xBB\xBF", 3))
-            text += 3; /* UTF-8 byte-order mark */
+        *end = '\0';
+        if (lineno == 1 && !strncmp(line, "\xEF\xBB\xBF", 3))
+            line += 3; /* UTF-8 byte-order mark */
         snprintf(loc, sizeof loc, "%s:%d", path, lineno);
-        if ((st = parse_line(&tmp, text, loc, lineno, seen)))
-            goto free_line;
-    }
-    if (ferror(f)) {
-        st = d1_fail(D1_E_IO, "%s: read error: %s", path, strerror(errno ? errno : EIO));
-        goto free_line;
+        if ((st = parse_line(&tmp, line, loc, lineno, seen)))
+            goto fini_tmp;
+        line = end + 1;
     }
     d1_config_fini(cfg);
     *cfg = tmp;
-    free(line);
-    fclose(f);
+    free(text);
     return D1_OK;
 
-free_line:
-    free(line);
+fini_tmp:
     d1_config_fini(&tmp);
-close_file:
-    fclose(f);
+free_text:
+    free(text);
     return st;
 }
 

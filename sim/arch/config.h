@@ -30,7 +30,9 @@ d1_status d1_config_copy(d1_config *dst, const d1_config *src);
 
 /* Apply a key=value file. On failure *cfg is unchanged (D1_E_IO: cannot read the file;
  * D1_E_CONFIG: syntax, unknown key, bad or out-of-range value, duplicate key in the file;
- * D1_E_NOMEM). File format: see doc/config.md ("File format"). */
+ * D1_E_NOMEM). File format: see doc/config.md ("File format"). Files larger than
+ * D1_CONFIG_MAX_FILE_BYTES are refused (D1_E_IO). */
+#define D1_CONFIG_MAX_FILE_BYTES ((size_t)16 << 20)
 d1_status d1_config_load_file(d1_config *cfg, const char *path);
 /* Apply one "key=value" override (as given to --set); same value syntax as a file line.
  * On failure *cfg is unchanged. */

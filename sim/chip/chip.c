@@ -33,6 +33,8 @@ struct d1s_chip {
     d1s_node **node;
     port_ctx *pctx;
     uint64_t *next_ev;  /* hot: next event per node */
+    uint64_t *act;      /* hot: bitmap of the nodes whose next_ev is not D1S_NO_EVENT */
+    uint32_t act_words;
     uint8_t *started;
     d1s_noc *noc;
     uint64_t links;
@@ -64,13 +66,28 @@ struct d1s_chip {
     uint64_t out_seq;
     d1s_chip_xpkt *in_heap; /* min-heap on (cyc, seq) */
     size_t in_n, in_cap;
-    d1s_chip_xpkt *retry; /* inbound packets whose border node was busy this cycle */
-    size_t retry_cap;
+    /* inbound packets due but not yet accepted by their border router: a FIFO of pool slots
+     * per node (arrival order), and the nodes that have one */
+    uint32_t *inq_head, *inq_tail, *inq_nodes;
+    uint8_t *inq_on;
+    uint32_t inq_n;
+    uint64_t inq_pkts;
     d1s_chip_deliver_fn deliver_fn;
     void *deliver_ctx;
 };
 
 static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
+/* next_ev[id] = ev, keeping the active bitmap in step. */
+static inline void set_ev(d1s_chip *c, uint32_t id, uint64_t ev)
+{
+    uint64_t bit = 1ull << (id & 63);
+    c->next_ev[id] = ev;
+    if (ev != D1S_NO_EVENT)
+        c->act[id >> 6] |= bit;
+    else
+        c->act[id >> 6] &= ~bit;
+}
 
 /* ---- packet pool ------------------------------------------------------------------------ */
 
@@ -107,7 +124,7 @@ static void progress(d1s_chip *c, uint64_t now) { c->last_progress_cyc = now; }
 
 static void touch(d1s_chip *c, uint32_t id, uint64_t now)
 {
-    c->next_ev[id] = d1s_node_next_event(c->node[id], now);
+    set_ev(c, id, d1s_node_next_event(c->node[id], now));
 }
 
 /* A packet reached its destination node at cycle now. Keeps per-pair order: a packet
@@ -151,8 +168,10 @@ static void retry_pending(d1s_chip *c, uint64_t now)
             slot_free(c, s);
             took = 1;
         }
-        if (took)
+        if (took) {
             touch(c, id, now);
+            c->trap_flag |= d1s_node_trap(c->node[id]) != NULL;
+        }
     }
 }
 
@@ -274,10 +293,13 @@ d1_status d1s_chip_create_placed(const d1_config *cfg, const d1s_chip_opts *opts
     c->node = calloc(c->count, sizeof *c->node);
     c->pctx = calloc(c->count, sizeof *c->pctx);
     c->next_ev = malloc(c->count * sizeof *c->next_ev);
+    c->act_words = (c->count + 63) / 64;
+    c->act = calloc(c->act_words ? c->act_words : 1, sizeof *c->act);
     c->started = calloc(c->count, 1);
     c->pend_head = malloc(c->count * sizeof *c->pend_head);
     c->pend_tail = malloc(c->count * sizeof *c->pend_tail);
-    if (!c->node || !c->pctx || !c->next_ev || !c->started || !c->pend_head || !c->pend_tail) {
+    if (!c->node || !c->pctx || !c->next_ev || !c->act || !c->started || !c->pend_head ||
+        !c->pend_tail) {
         st = d1_fail(D1_E_NOMEM, "chip: out of memory");
         goto fail;
     }
@@ -339,6 +361,7 @@ void d1s_chip_destroy(d1s_chip *c)
     free(c->node);
     free(c->pctx);
     free(c->next_ev);
+    free(c->act);
     free(c->started);
     free(c->pend_head);
     free(c->pend_tail);
@@ -348,7 +371,10 @@ void d1s_chip_destroy(d1s_chip *c)
     free(c->out_v);
     free(c->out_taken);
     free(c->in_heap);
-    free(c->retry);
+    free(c->inq_head);
+    free(c->inq_tail);
+    free(c->inq_nodes);
+    free(c->inq_on);
     free(c);
 }
 
@@ -392,7 +418,7 @@ static d1_status start_range(d1s_chip *c, uint32_t first, uint32_t last, const d
         if (st != D1_OK)
             return st;
         c->started[id] = 1;
-        c->next_ev[id] = c->now;
+        set_ev(c, id, c->now);
     }
     return D1_OK;
 }
@@ -517,6 +543,42 @@ static void raise_stuck(d1s_chip *c, d1s_trap_cause cause, uint64_t now)
     d1s_node_raise(c->node[0], cause, -1, UINT64_MAX, now);
 }
 
+/* Eval phase: step every active node whose event is due, in id order (only the active
+ * bitmap is scanned: idle and halted nodes cost nothing). Returns 1 if a node trapped. */
+static int eval_nodes(d1s_chip *c, uint64_t now)
+{
+    int trapped = 0;
+    for (uint32_t w = 0; w < c->act_words; w++) {
+        uint64_t m = c->act[w];
+        while (m) {
+            unsigned b = (unsigned)__builtin_ctzll(m);
+            uint32_t id = w * 64 + b;
+            if (c->next_ev[id] <= now) {
+                unsigned f;
+                uint64_t ev = d1s_node_step(c->node[id], now, &f);
+                if (f & D1S_STEP_PROGRESS)
+                    progress(c, now);
+                if (f & D1S_STEP_TRAP)
+                    trapped = 1;
+                set_ev(c, id, ev);
+            }
+            /* re-read: later bits of the word as they are now */
+            m = c->act[w] & ~((2ull << b) - 1);
+        }
+    }
+    return trapped;
+}
+
+/* Earliest next event of the nodes (D1S_NO_EVENT: none). */
+static uint64_t nodes_next(const d1s_chip *c)
+{
+    uint64_t next = D1S_NO_EVENT;
+    for (uint32_t w = 0; w < c->act_words; w++)
+        for (uint64_t m = c->act[w]; m; m &= m - 1)
+            next = min_u64(next, c->next_ev[w * 64 + (uint32_t)__builtin_ctzll(m)]);
+    return next;
+}
+
 static void finish(d1s_chip *c, uint64_t end)
 {
     for (uint32_t id = 0; id < c->count; id++)
@@ -530,6 +592,7 @@ d1_status d1s_chip_run(d1s_chip *c, uint64_t max_cycles, d1s_chip_result *res)
     uint64_t now = c->now, limit = max_cycles ? max_cycles : UINT64_MAX;
     uint64_t watchdog = (uint64_t)c->cfg->watchdog_cyc;
     uint64_t next_progress = c->progress_fn ? now + c->progress_every : UINT64_MAX;
+    c->trap_flag |= c->pending != 0; /* a node may have trapped before: look once */
     for (;;) {
         if (now >= limit) {
             res->end = D1S_END_MAX_CYCLES;
@@ -537,19 +600,7 @@ d1_status d1s_chip_run(d1s_chip *c, uint64_t max_cycles, d1s_chip_result *res)
             break;
         }
         /* eval */
-        int trapped = 0;
-        for (uint32_t id = 0; id < c->count; id++) {
-            if (c->next_ev[id] > now)
-                continue;
-            d1s_node *n = c->node[id];
-            uint64_t before = d1s_node_progress(n);
-            d1s_node_eval(n, now);
-            if (d1s_node_progress(n) != before)
-                progress(c, now);
-            if (d1s_node_trap(n) || d1s_node_host_status(n) != D1_OK)
-                trapped = 1;
-            c->next_ev[id] = d1s_node_next_event(n, now);
-        }
+        int trapped = eval_nodes(c, now);
         int noc_step = c->noc && d1s_noc_next_event(c->noc, now) <= now;
         if (noc_step)
             d1s_noc_eval(c->noc, now);
@@ -573,7 +624,7 @@ d1_status d1s_chip_run(d1s_chip *c, uint64_t max_cycles, d1s_chip_result *res)
         for (uint32_t id = 0; trapped && id < c->count; id++)
             if (d1s_node_host_status(c->node[id]) != D1_OK)
                 return d1s_node_host_status(c->node[id]);
-        const d1s_trap *t = trapped || c->trap_flag || c->pending ? find_trap(c) : NULL;
+        const d1s_trap *t = trapped || c->trap_flag ? find_trap(c) : NULL;
         c->trap_flag = 0;
         if (t) {
             res->end = D1S_END_TRAP;
@@ -582,9 +633,7 @@ d1_status d1s_chip_run(d1s_chip *c, uint64_t max_cycles, d1s_chip_result *res)
             break;
         }
         /* next event */
-        uint64_t next = D1S_NO_EVENT;
-        for (uint32_t id = 0; id < c->count; id++)
-            next = min_u64(next, c->next_ev[id]);
+        uint64_t next = nodes_next(c);
         if (c->pending)
             next = min_u64(next, now + 1);
         if (c->dq_head != NIL)
@@ -778,22 +827,33 @@ d1_status d1s_chip_push_inbound(d1s_chip *c, const d1s_chip_xpkt *x)
     return heap_push(c, x);
 }
 
-/* Inject packet pkt at local node `at` towards its destination or next exit at cycle now. */
-static d1_status inject_at(d1s_chip *c, const d1s_pkt *pkt, uint32_t at, uint64_t now)
+/* Inject the packet of pool slot s at local node `at` towards its destination or its next
+ * exit at cycle now; the slot is freed unless the network took it. */
+static d1_status inject_slot(d1s_chip *c, uint32_t s, uint32_t at, uint64_t now)
 {
+    const d1s_pkt *pkt = &c->pool[s].pkt;
     uint32_t to = pkt->dst - c->place.id_base;
     if (to >= c->count)
         to = c->place.exit_node ? c->place.exit_node(c->place.ctx, at, pkt->dst) : NIL;
-    if (to >= c->count || !c->noc)
-        return d1_fail(D1_E_INVAL, "no route to node %u", pkt->dst);
+    if (to >= c->count || !c->noc) {
+        uint32_t dst = pkt->dst;
+        slot_free(c, s);
+        return d1_fail(D1_E_INVAL, "no route to node %u", dst);
+    }
+    uint32_t payload = pkt->kind == D1S_PKT_GETREQ ? 0 : pkt->len_bytes;
+    d1_status st = d1s_noc_inject(c->noc, c->pos[at], c->pos[to],
+                                  d1s_noc_flits_for_bytes(c->noc, payload), s, now);
+    return st;
+}
+
+static d1_status inject_at(d1s_chip *c, const d1s_pkt *pkt, uint32_t at, uint64_t now)
+{
     uint32_t s = slot_alloc(c);
     if (s == NIL)
         return c->host_err;
     c->pool[s].pkt = *pkt;
-    uint32_t payload = pkt->kind == D1S_PKT_GETREQ ? 0 : pkt->len_bytes;
-    d1_status st = d1s_noc_inject(c->noc, c->pos[at], c->pos[to],
-                                  d1s_noc_flits_for_bytes(c->noc, payload), s, now);
-    if (st != D1_OK)
+    d1_status st = inject_slot(c, s, at, now);
+    if (st == D1_E_STATE)
         slot_free(c, s);
     return st;
 }
@@ -806,45 +866,67 @@ d1_status d1s_chip_send(d1s_chip *c, const d1s_pkt *pkt, uint64_t now)
     return inject_at(c, pkt, src, now);
 }
 
-/* Packets due at cycle now enter at their border node; a busy node retries next cycle. */
+/* Packets due at cycle now join their border node's FIFO; every FIFO then injects until its
+ * router's injection queue is full (the rest retries next cycle, in order). */
 static d1_status inbound_step(d1s_chip *c, uint64_t now)
 {
-    size_t n_retry = 0;
+    if (!c->inq_head) {
+        c->inq_head = malloc(c->count * sizeof *c->inq_head);
+        c->inq_tail = malloc(c->count * sizeof *c->inq_tail);
+        c->inq_nodes = malloc(c->count * sizeof *c->inq_nodes);
+        c->inq_on = calloc(c->count, 1);
+        if (!c->inq_head || !c->inq_tail || !c->inq_nodes || !c->inq_on)
+            return d1_fail(D1_E_NOMEM, "chip: inbound queues");
+        for (uint32_t id = 0; id < c->count; id++)
+            c->inq_head[id] = c->inq_tail[id] = NIL;
+    }
     while (c->in_n && c->in_heap[0].cyc <= now) {
         d1s_chip_xpkt x;
         heap_pop(c, &x);
-        d1_status st = inject_at(c, &x.pkt, x.border, now);
-        if (st == D1_E_STATE) {
-            if (n_retry == c->retry_cap) {
-                size_t cap = c->retry_cap ? 2 * c->retry_cap : 64;
-                d1s_chip_xpkt *v = realloc(c->retry, cap * sizeof *v);
-                if (!v)
-                    return d1_fail(D1_E_NOMEM, "chip: inbound retry list of %zu", cap);
-                c->retry = v;
-                c->retry_cap = cap;
-            }
-            x.cyc = now + 1;
-            c->retry[n_retry++] = x;
-            continue;
+        uint32_t s = slot_alloc(c);
+        if (s == NIL)
+            return c->host_err;
+        c->pool[s].pkt = x.pkt;
+        c->pool[s].next = NIL;
+        uint32_t b = x.border;
+        if (c->inq_head[b] == NIL)
+            c->inq_head[b] = s;
+        else
+            c->pool[c->inq_tail[b]].next = s;
+        c->inq_tail[b] = s;
+        c->inq_pkts++;
+        if (!c->inq_on[b]) {
+            c->inq_on[b] = 1;
+            c->inq_nodes[c->inq_n++] = b;
         }
-        if (st != D1_OK)
-            return st;
-        progress(c, now);
     }
-    for (size_t k = 0; k < n_retry; k++) {
-        d1_status st = heap_push(c, &c->retry[k]);
-        if (st != D1_OK)
-            return st;
+    uint32_t w = 0;
+    for (uint32_t k = 0; k < c->inq_n; k++) {
+        uint32_t b = c->inq_nodes[k];
+        while (c->inq_head[b] != NIL) {
+            uint32_t s = c->inq_head[b], nx = c->pool[s].next;
+            d1_status st = inject_slot(c, s, b, now);
+            if (st == D1_E_STATE)
+                break;
+            c->inq_head[b] = nx;
+            c->inq_pkts--;
+            if (st != D1_OK)
+                return st;
+            progress(c, now);
+        }
+        if (c->inq_head[b] != NIL)
+            c->inq_nodes[w++] = b;
+        else
+            c->inq_on[b] = 0;
     }
+    c->inq_n = w;
     return D1_OK;
 }
 
 /* Earliest cycle >= now with work. */
 static uint64_t chip_next(const d1s_chip *c, uint64_t now)
 {
-    uint64_t next = D1S_NO_EVENT;
-    for (uint32_t id = 0; id < c->count; id++)
-        next = min_u64(next, c->next_ev[id]);
+    uint64_t next = nodes_next(c);
     if (c->pending)
         next = min_u64(next, now);
     if (c->dq_head != NIL)
@@ -853,6 +935,8 @@ static uint64_t chip_next(const d1s_chip *c, uint64_t now)
         next = min_u64(next, d1s_noc_next_event(c->noc, now));
     if (c->in_n)
         next = min_u64(next, c->in_heap[0].cyc);
+    if (c->inq_pkts)
+        next = min_u64(next, now);
     return next < now ? now : next;
 }
 
@@ -862,6 +946,7 @@ d1_status d1s_chip_advance(d1s_chip *c, uint64_t t_end, d1s_chip_result *res,
     memset(res, 0, sizeof *res);
     res->end = D1S_END_MAX_CYCLES;
     uint64_t now = c->now;
+    c->trap_flag |= c->pending != 0; /* a node may have trapped before: look once */
     for (;;) {
         now = chip_next(c, now);
         if (now >= t_end) {
@@ -872,19 +957,7 @@ d1_status d1s_chip_advance(d1s_chip *c, uint64_t t_end, d1s_chip_result *res,
         d1_status st = inbound_step(c, now);
         if (st != D1_OK)
             return st;
-        int trapped = 0;
-        for (uint32_t id = 0; id < c->count; id++) {
-            if (c->next_ev[id] > now)
-                continue;
-            d1s_node *n = c->node[id];
-            uint64_t before = d1s_node_progress(n);
-            d1s_node_eval(n, now);
-            if (d1s_node_progress(n) != before)
-                progress(c, now);
-            if (d1s_node_trap(n) || d1s_node_host_status(n) != D1_OK)
-                trapped = 1;
-            c->next_ev[id] = d1s_node_next_event(n, now);
-        }
+        int trapped = eval_nodes(c, now);
         int noc_step = c->noc && d1s_noc_next_event(c->noc, now) <= now;
         if (noc_step)
             d1s_noc_eval(c->noc, now);
@@ -908,7 +981,7 @@ d1_status d1s_chip_advance(d1s_chip *c, uint64_t t_end, d1s_chip_result *res,
             if (d1s_node_host_status(c->node[id]) != D1_OK)
                 return d1s_node_host_status(c->node[id]);
         res->cycles = now + 1;
-        const d1s_trap *t = trapped || c->trap_flag || c->pending ? find_trap(c) : NULL;
+        const d1s_trap *t = trapped || c->trap_flag ? find_trap(c) : NULL;
         c->trap_flag = 0;
         if (t) {
             res->end = D1S_END_TRAP;
@@ -924,7 +997,7 @@ d1_status d1s_chip_advance(d1s_chip *c, uint64_t t_end, d1s_chip_result *res,
 
 int d1s_chip_quiescent(const d1s_chip *c)
 {
-    return !c->in_n && !c->out_n && all_done(c);
+    return !c->in_n && !c->inq_pkts && !c->out_n && all_done(c);
 }
 
 int d1s_chip_raise_stuck(d1s_chip *c, d1s_trap_cause cause, uint64_t now)

@@ -4,6 +4,7 @@
  * pseudo-instructions from the tables below: no per-instruction code. */
 #include "asm.h"
 
+#include "sim/arch/file.h"
 #include "sim/arch/formats.h"
 
 #include <ctype.h>
@@ -28,7 +29,10 @@ typedef struct sym {
     uint32_t image; /* SYM_DATA: image ordinal */
     int64_t value;
     int line;
+    size_t next; /* next symbol of the same hash bucket, or NO_SYM */
 } sym;
+
+#define NO_SYM ((size_t)-1)
 
 typedef struct prog {
     char *name;
@@ -66,6 +70,8 @@ typedef struct asm_ctx {
     d1s_kernel *k; /* pass 2 */
     sym *syms;
     size_t n_syms, cap_syms;
+    size_t *buckets; /* hash of the name -> first symbol of the chain, or NO_SYM */
+    size_t n_buckets; /* a power of two >= n_syms, or 0 */
     prog *progs;
     size_t n_progs, cap_progs;
     group *groups;
@@ -124,6 +130,7 @@ static void ctx_free(asm_ctx *c)
     for (size_t i = 0; i < c->n_groups; i++)
         free(c->groups[i].r);
     free(c->syms);
+    free(c->buckets);
     free(c->progs);
     free(c->groups);
     free(c->images);
@@ -203,14 +210,66 @@ static const char *reg_class_name(d1_opnd_kind k)
 
 /* ---- symbols ------------------------------------------------------------------------- */
 
-static sym *find_sym(asm_ctx *c, const char *name, int prog_ord)
+static size_t name_hash(const char *name)
 {
-    for (size_t i = 0; i < c->n_syms; i++) {
+    size_t h = 5381;
+    for (; *name; name++)
+        h = h * 33 + (unsigned char)*name;
+    return h;
+}
+
+/* The symbol `name` visible from program prog_ord (a .equ or a label of that program);
+ * with clash, also a label of any program when prog_ord is -1 (a new .equ may share its
+ * name with nothing; labels of different programs may share one). */
+static sym *lookup_sym(asm_ctx *c, const char *name, int prog_ord, int clash)
+{
+    if (!c->n_buckets)
+        return NULL;
+    for (size_t i = c->buckets[name_hash(name) & (c->n_buckets - 1)]; i != NO_SYM;
+         i = c->syms[i].next) {
         sym *s = &c->syms[i];
-        if ((s->prog == -1 || s->prog == prog_ord) && !strcmp(s->name, name))
+        if ((s->prog == -1 || s->prog == prog_ord || (clash && prog_ord == -1)) &&
+            !strcmp(s->name, name))
             return s;
     }
     return NULL;
+}
+
+static sym *find_sym(asm_ctx *c, const char *name, int prog_ord)
+{
+    return lookup_sym(c, name, prog_ord, 0);
+}
+
+/* Append a symbol and index it (the bucket array doubles with the symbol count). */
+static d1_status add_sym(asm_ctx *c, sym sy)
+{
+    d1_status s = grow(c, (void **)&c->syms, &c->cap_syms, c->n_syms + 1, sizeof *c->syms);
+    if (s)
+        return s;
+    c->syms[c->n_syms++] = sy;
+    if (c->n_syms > c->n_buckets) {
+        size_t nb = c->n_buckets ? c->n_buckets * 2 : 256;
+        size_t *b = malloc(nb * sizeof *b);
+        if (!b) {
+            c->n_syms--;
+            return d1_fail(D1_E_NOMEM, "assembler: out of memory");
+        }
+        free(c->buckets);
+        c->buckets = b;
+        c->n_buckets = nb;
+        for (size_t i = 0; i < nb; i++)
+            b[i] = NO_SYM;
+        for (size_t i = 0; i < c->n_syms; i++) {
+            size_t h = name_hash(c->syms[i].name) & (nb - 1);
+            c->syms[i].next = b[h];
+            b[h] = i;
+        }
+    } else {
+        size_t h = name_hash(sy.name) & (c->n_buckets - 1);
+        c->syms[c->n_syms - 1].next = c->buckets[h];
+        c->buckets[h] = c->n_syms - 1;
+    }
+    return D1_OK;
 }
 
 static d1_status define_sym(asm_ctx *c, const char *name, int kind, int64_t value)
@@ -220,15 +279,7 @@ static d1_status define_sym(asm_ctx *c, const char *name, int kind, int64_t valu
     if (looks_like_reg(name) || d1_csr_from_name(name) >= 0)
         return err(c, "'%s' is a register or CSR name and cannot be a symbol", name);
     int prog_ord = kind == SYM_EQU ? -1 : c->cur;
-    sym *old = NULL;
-    for (size_t i = 0; i < c->n_syms; i++) {
-        sym *s = &c->syms[i];
-        if (!strcmp(s->name, name) &&
-            (s->prog == -1 || prog_ord == -1 || s->prog == prog_ord)) {
-            old = s;
-            break;
-        }
-    }
+    sym *old = lookup_sym(c, name, prog_ord, 1);
     if (c->pass == 2) {
         /* labels were defined in pass 1: their values must not have moved */
         D1_ASSERT(old && old->value == value);
@@ -236,15 +287,15 @@ static d1_status define_sym(asm_ctx *c, const char *name, int kind, int64_t valu
     }
     if (old)
         return err(c, "duplicate symbol '%s' (first defined at line %d)", name, old->line);
-    d1_status s = grow(c, (void **)&c->syms, &c->cap_syms, c->n_syms + 1, sizeof *c->syms);
-    if (s)
-        return s;
     char *copy = strdup(name);
     if (!copy)
         return d1_fail(D1_E_NOMEM, "assembler: out of memory");
-    c->syms[c->n_syms++] = (sym){copy, kind, prog_ord,
-                                 c->cur_image >= 0 ? (uint32_t)c->cur_image : 0, value, c->line};
-    return D1_OK;
+    d1_status s = add_sym(c, (sym){copy, kind, prog_ord,
+                                   c->cur_image >= 0 ? (uint32_t)c->cur_image : 0, value,
+                                   c->line, NO_SYM});
+    if (s)
+        free(copy);
+    return s;
 }
 
 /* ---- expressions ----------------------------------------------------------------------- */
@@ -255,7 +306,10 @@ typedef struct expr {
     int unknown; /* an undefined symbol was met (pass 1 tolerates it) */
     const char *undefined;
     size_t undefined_len;
+    int depth; /* nesting of parentheses and unary operators */
 } expr;
+
+#define EX_MAX_DEPTH 200
 
 static d1_status ex_or(expr *e, int64_t *v);
 
@@ -298,13 +352,26 @@ static d1_status ex_number(expr *e, int64_t *v)
     return D1_OK;
 }
 
+static d1_status ex_primary(expr *e, int64_t *v);
+
+/* ex_primary one level deeper (parentheses, unary operators): bounded, not the C stack. */
+static d1_status ex_nested(expr *e, int paren, int64_t *v)
+{
+    if (e->depth >= EX_MAX_DEPTH)
+        return err(e->c, "expression nested more than %d deep", EX_MAX_DEPTH);
+    e->depth++;
+    d1_status s = paren ? ex_or(e, v) : ex_primary(e, v);
+    e->depth--;
+    return s;
+}
+
 static d1_status ex_primary(expr *e, int64_t *v)
 {
     ex_ws(e);
     char ch = *e->p;
     if (ch == '(') {
         e->p++;
-        d1_status s = ex_or(e, v);
+        d1_status s = ex_nested(e, 1, v);
         if (s)
             return s;
         ex_ws(e);
@@ -315,7 +382,7 @@ static d1_status ex_primary(expr *e, int64_t *v)
     }
     if (ch == '-' || ch == '+' || ch == '~') {
         e->p++;
-        d1_status s = ex_primary(e, v);
+        d1_status s = ex_nested(e, 0, v);
         if (s)
             return s;
         if (ch == '-')
@@ -1411,40 +1478,16 @@ out:
 d1_status d1s_asm_file(const char *path, const d1s_target *t, d1s_kernel **out)
 {
     D1_ASSERT(path && t && out);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return d1_fail(D1_E_IO, "%s: %s", path, strerror(errno));
-    char *buf = NULL;
-    size_t n = 0, cap = 0;
-    d1_status s = D1_OK;
-    for (;;) {
-        if (n + 1 >= cap) {
-            cap = cap ? cap * 2 : 65536;
-            char *p = realloc(buf, cap);
-            if (!p) {
-                s = d1_fail(D1_E_NOMEM, "%s: out of memory", path);
-                goto out;
-            }
-            buf = p;
-        }
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
-        s = d1_fail(D1_E_IO, "%s: read error", path);
-        goto out;
-    }
-    buf[n] = '\0';
-    if (strlen(buf) != n) {
-        s = d1_fail(D1_E_ASM, "%s: NUL byte in source", path);
-        goto out;
-    }
-    s = d1s_asm_string(buf, path, t, out);
-out:
+    char *buf;
+    size_t n;
+    d1_status s = d1_file_read(path, D1S_ASM_MAX_SOURCE_BYTES, D1_READ_TEXT, NULL, 0, &buf, &n);
+    if (s)
+        return s;
+    if (strlen(buf) != n)
+        s = d1_fail(D1_E_ASM, "%s: NUL byte in source (not a text file?)", path);
+    else
+        s = d1s_asm_string(buf, path, t, out);
     free(buf);
-    fclose(f);
     return s;
 }
 

@@ -25,6 +25,8 @@
  * new kernel (validated) goes to *out; release it with d1s_kernel_destroy. */
 d1_status d1s_asm_string(const char *text, const char *name, const d1s_target *t,
                          d1s_kernel **out);
+/* Sources larger than D1S_ASM_MAX_SOURCE_BYTES are refused (D1_E_IO). */
+#define D1S_ASM_MAX_SOURCE_BYTES ((size_t)256 << 20)
 d1_status d1s_asm_file(const char *path, const d1s_target *t, d1s_kernel **out);
 
 /* Assemble one machine instruction (no labels, no pseudo-instructions: branch targets are

@@ -1,6 +1,8 @@
 /* Kernel binary writer and validating reader (layout in kelf.h). */
 #include "kelf.h"
 
+#include "sim/arch/file.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -9,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define NOTE_NAME "D1"
@@ -351,14 +354,35 @@ out_free:
 d1_status d1s_kelf_write_file(const d1s_kernel *k, const char *path)
 {
     D1_ASSERT(k && path);
+    /* libelf needs a seekable file: lay the binary out in memory, then copy it, so that
+     * pipes and devices (/dev/stdout) work too. */
+    void *buf;
+    size_t size;
+    d1_status s = d1s_kelf_write_mem(k, &buf, &size);
+    if (s)
+        return s;
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0)
-        return d1_fail(D1_E_IO, "%s: %s", path, strerror(errno));
-    d1_status s = write_fd(k, fd);
+    if (fd < 0) {
+        s = d1_fail(D1_E_IO, "%s: %s", path, strerror(errno));
+        goto free_buf;
+    }
+    struct stat sb;
+    int regular = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode);
+    for (size_t done = 0; done < size && !s;) {
+        ssize_t n = write(fd, (const char *)buf + done, size - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            s = d1_fail(D1_E_IO, "%s: %s", path, n < 0 ? strerror(errno) : "short write");
+        else
+            done += (size_t)n;
+    }
     if (close(fd) != 0 && s == D1_OK)
         s = d1_fail(D1_E_IO, "%s: %s", path, strerror(errno));
-    if (s)
-        unlink(path);
+    if (s && regular)
+        unlink(path); /* no partial binary; never a device or pipe the user named */
+free_buf:
+    free(buf);
     return s;
 }
 
@@ -850,35 +874,13 @@ d1_status d1s_kelf_read_mem(const void *buf, size_t size, const d1s_target *expe
 d1_status d1s_kelf_read_file(const char *path, const d1s_target *expect, d1s_kernel **out)
 {
     D1_ASSERT(path && out);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return d1_fail(D1_E_IO, "%s: %s", path, strerror(errno));
-    d1_status s = D1_OK;
-    uint8_t *buf = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 65536;
-            uint8_t *p = realloc(buf, cap);
-            if (!p) {
-                s = d1_fail(D1_E_NOMEM, "%s: out of memory", path);
-                goto out;
-            }
-            buf = p;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
-        s = d1_fail(D1_E_IO, "%s: read error", path);
-        goto out;
-    }
+    char *buf;
+    size_t n;
+    d1_status s = d1_file_read(path, D1S_KELF_MAX_FILE_BYTES, 0, ELFMAG, SELFMAG, &buf, &n);
+    if (s)
+        return s;
     s = read_any(path, buf, n, expect, out);
-out:
     free(buf);
-    fclose(f);
     return s;
 }
 

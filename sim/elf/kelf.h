@@ -54,7 +54,8 @@ d1_status d1s_kelf_write_mem(const d1s_kernel *k, void **buf, size_t *size);
  * node ids and image addresses are checked against it, and a config hash different from
  * the file's (both nonzero) is an error. Without expect, the file's own note is the target.
  * The returned kernel's target is the file's note. D1_E_ELF on any defect, D1_E_IO if the
- * file cannot be read. */
+ * file cannot be read or is larger than D1S_KELF_MAX_FILE_BYTES. */
+#define D1S_KELF_MAX_FILE_BYTES ((size_t)UINT32_MAX)
 d1_status d1s_kelf_read_file(const char *path, const d1s_target *expect, d1s_kernel **out);
 d1_status d1s_kelf_read_mem(const void *buf, size_t size, const d1s_target *expect,
                             d1s_kernel **out);

@@ -10,6 +10,7 @@
 #include "sim/arch/formats.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 #define XR(r) ((r) ? t->x[(r)] : 0u)
 #define XS(r) ((int64_t)XR(r))
@@ -310,7 +311,8 @@ EXEC(TSTART)
         return trap(n, t, D1S_TRAP_MISALIGNED, pc, now);
     if (pc / 4 >= n->prog->n)
         return trap(n, t, D1S_TRAP_PC_RANGE, pc, now);
-    d1s_node_thread_start(n, nt, pc, now + 1);
+    if (d1s_node_thread_start(n, nt, pc, now + 1) != 0)
+        return X_TRAP; /* host allocation failure, recorded */
     return X_NEXT;
 }
 
@@ -608,40 +610,36 @@ EXEC(VCVTFC)
 }
 
 /* ---- matrix unit ------------------------------------------------------------------------ */
-/* m[i][j] = fmaf(A[i][3],B[3][j], ... fmaf(A[i][0],B[0][j], m[i][j])): k ascending.
- * fmaf is correctly rounded everywhere, so the FMA-instruction clone (picked at load time
- * on hosts that have it) gives bit-identical results to the library call, only faster. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__ELF__)
-__attribute__((target_clones("fma", "default")))
-#endif
-static void
-mma(float *m, float a[8][4], float b[4][8])
-{
-    for (int r = 0; r < 8; r++)
-        for (int c = 0; c < 8; c++) {
-            float acc = m[8 * r + c];
-            for (int k = 0; k < 4; k++)
-                acc = fmaf(a[r][k], b[k][c], acc);
-            m[8 * r + c] = acc;
-        }
-}
+/* m[i][j] = fmaf(A[i][3],B[3][j], ... fmaf(A[i][0],B[0][j], m[i][j])): k ascending
+ * (d1s_mma_f32, mma.c: vectorised across the outputs, bit-identical to fmaf). */
 
 EXEC(MMABF)
 {
     UNUSED_ARGS;
     if (!t->v)
         return X_NEXT;
-    float a[8][4], b[4][8];
-    const uint8_t *va = t->v[i->b], *vb = t->v[i->c];
-    for (int k = 0; k < 32; k++) {
-        uint16_t ha, hb;
-        memcpy(&ha, va + 2 * k, 2);
-        memcpy(&hb, vb + 2 * k, 2);
-        a[k / 4][k % 4] = d1_bf16_to_f32(ha);
-        b[k / 8][k % 8] = d1_bf16_to_f32(hb);
-    }
-    mma(t->m[i->a], a, b);
+    d1s_mma_bf16(t->m[i->a], t->v[i->b], t->v[i->c]); /* decodes as d1_bf16_to_f32 */
     return X_NEXT;
+}
+
+/* Decoding table of a CFP8 format (type, bias): cached per node, one slot per operand
+ * (d1_fmt_decode is a pure function of its arguments). NULL on allocation failure. */
+static const float *c8_table(d1s_node *n, int slot, d1_dtype ty, int bias)
+{
+    uint32_t key = ((uint32_t)ty << 8 | (uint32_t)bias) + 1;
+    if (!n->c8tab) {
+        n->c8tab = malloc(2 * 256 * sizeof *n->c8tab);
+        if (!n->c8tab)
+            return NULL;
+        n->c8key[0] = n->c8key[1] = 0;
+    }
+    float *tab = n->c8tab + 256 * slot;
+    if (n->c8key[slot] != key) {
+        for (uint32_t c = 0; c < 256; c++)
+            tab[c] = d1_fmt_decode(ty, c, bias);
+        n->c8key[slot] = key;
+    }
+    return tab;
 }
 
 EXEC(MMAC8)
@@ -649,16 +647,24 @@ EXEC(MMAC8)
     UNUSED_ARGS;
     if (!t->v)
         return X_NEXT;
-    float a[8][4], b[4][8];
+    float a[32], b[32];
     const uint8_t *va = t->v[i->b], *vb = t->v[i->c];
     d1_dtype ta = (t->mfmt >> 6) & 1 ? D1_CFP8_152 : D1_CFP8_143;
     d1_dtype tb = (t->mfmt >> 14) & 1 ? D1_CFP8_152 : D1_CFP8_143;
     int ba = (int)(t->mfmt & 63), bb = (int)((t->mfmt >> 8) & 63);
-    for (int k = 0; k < 32; k++) {
-        a[k / 4][k % 4] = d1_fmt_decode(ta, va[k], ba);
-        b[k / 8][k % 8] = d1_fmt_decode(tb, vb[k], bb);
+    const float *xa = c8_table(n, 0, ta, ba), *xb = c8_table(n, 1, tb, bb);
+    if (xa && xb) {
+        for (int k = 0; k < 32; k++) {
+            a[k] = xa[va[k]];
+            b[k] = xb[vb[k]];
+        }
+    } else {
+        for (int k = 0; k < 32; k++) {
+            a[k] = d1_fmt_decode(ta, va[k], ba);
+            b[k] = d1_fmt_decode(tb, vb[k], bb);
+        }
     }
-    mma(t->m[i->a], a, b);
+    d1s_mma_f32(t->m[i->a], a, b);
     return X_NEXT;
 }
 

@@ -34,11 +34,11 @@ const char *d1s_stall_name(d1s_stall s)
     return (unsigned)s < D1S_STALL_COUNT ? stall_names[s] : "unknown";
 }
 
-static uint64_t max_u64(uint64_t a, uint64_t b)
+static inline uint64_t max_u64(uint64_t a, uint64_t b)
 {
     return a > b ? a : b;
 }
-static uint64_t min_u64(uint64_t a, uint64_t b)
+static inline uint64_t min_u64(uint64_t a, uint64_t b)
 {
     return a < b ? a : b;
 }
@@ -74,6 +74,8 @@ d1_status d1s_node_create(const d1_config *cfg, uint32_t id, uint32_t x, uint32_
     n->alu_issue = (int)cfg->alu_issue;
     n->agu_issue = (int)cfg->agu_issue;
     n->vec_issue = (int)cfg->vec_issue;
+    n->units0 = (uint32_t)n->alu_issue << (SLOT_ALU << 3) | (uint32_t)n->agu_issue << (SLOT_AGU << 3) |
+                (uint32_t)n->vec_issue << (SLOT_VEC << 3) | 1u << SLOTS_MXU_SHIFT;
     n->ld_budget = n->ld_credit = cfg->sram_load_bytes_per_cyc;
     n->st_budget = n->st_credit = cfg->sram_store_bytes_per_cyc;
     n->rin_budget = n->rin_credit = cfg->router_in_bytes_per_cyc;
@@ -88,17 +90,7 @@ d1_status d1s_node_create(const d1_config *cfg, uint32_t id, uint32_t x, uint32_
     n->dq = calloc(n->dq_depth, sizeof *n->dq);
     if (!n->sems || !n->pages || !n->dq)
         goto fail_alloc;
-    if (mode == D1S_NODE_FUNCTIONAL) {
-        size_t per = 32 * 64 + 8 * 64 * sizeof(float);
-        n->regfile = calloc((size_t)n->nthreads, per);
-        if (!n->regfile)
-            goto fail_alloc;
-        for (int k = 0; k < n->nthreads; k++) {
-            uint8_t *base = (uint8_t *)n->regfile + (size_t)k * per;
-            n->t[k].v = (uint8_t(*)[64])base;
-            n->t[k].m = (float(*)[64])(void *)(base + 32 * 64);
-        }
-    }
+    /* functional mode: each thread's v and m registers are allocated when it starts */
     for (int k = 0; k < D1S_NODE_MAX_THREADS; k++) {
         n->t[k].tid = (uint8_t)k;
         n->t[k].stall = D1S_STALL_COUNT;
@@ -123,7 +115,9 @@ void d1s_node_destroy(d1s_node *n)
     free(n->pages);
     free(n->sems);
     free(n->dq);
-    free(n->regfile);
+    for (int k = 0; k < D1S_NODE_MAX_THREADS; k++)
+        free(n->t[k].v); /* v and m share one block */
+    free(n->c8tab);
     free(n->arr);
     free(n);
 }
@@ -150,7 +144,7 @@ void d1s_node_set_trace(d1s_node *n, d1s_node_trace_fn fn, void *ctx)
     n->trace_ctx = ctx;
 }
 
-static void trace(d1s_node *n, d1s_node_ev_kind kind, int thread, uint64_t cyc, uint64_t pc,
+static inline void trace(d1s_node *n, d1s_node_ev_kind kind, int thread, uint64_t cyc, uint64_t pc,
                   uint32_t count, int cause, uint64_t bytes, uint32_t peer)
 {
     if (!n->trace_fn)
@@ -159,13 +153,30 @@ static void trace(d1s_node *n, d1s_node_ev_kind kind, int thread, uint64_t cyc, 
     n->trace_fn(n->trace_ctx, &ev);
 }
 
-void d1s_node_thread_start(d1s_node *n, d1s_thr *t, uint64_t pc, uint64_t now)
+/* Functional mode: allocate thread t's vector and accumulator registers (zeros) on first
+ * use, so that host memory follows the threads actually started. 0, or -1 on allocation
+ * failure (host error recorded, the node stops). */
+static int thr_regs(d1s_node *n, d1s_thr *t)
 {
+    if (t->v || n->mode != D1S_NODE_FUNCTIONAL)
+        return 0;
+    uint8_t *base = calloc(1, 32 * 64 + 8 * 64 * sizeof(float));
+    if (!base) {
+        n->host_status = d1_fail(D1_E_NOMEM, "node %u: register file", n->id);
+        n->trapped = 1;
+        return -1;
+    }
+    t->v = (uint8_t(*)[64])base;
+    t->m = (float(*)[64])(void *)(base + 32 * 64);
+    return 0;
+}
+
+int d1s_node_thread_start(d1s_node *n, d1s_thr *t, uint64_t pc, uint64_t now)
+{
+    if (thr_regs(n, t) != 0)
+        return -1;
     memset(t->x, 0, sizeof t->x);
-    memset(t->x_rdy, 0, sizeof t->x_rdy);
-    memset(t->v_rdy, 0, sizeof t->v_rdy);
-    memset(t->m_rdy, 0, sizeof t->m_rdy);
-    memset(t->m_fwd, 0, sizeof t->m_fwd);
+    memset(t->rdy, 0, sizeof t->rdy);
     t->busy_until = now;
     n->wake[t->tid] = now;
     t->start_cyc = now;
@@ -174,6 +185,7 @@ void d1s_node_thread_start(d1s_node *n, d1s_thr *t, uint64_t pc, uint64_t now)
     t->stall = D1S_STALL_COUNT;
     t->srseed = t->sridx = t->cvtfmt = t->mfmt = t->fflags = 0;
     n->started = 1;
+    return 0;
 }
 
 d1_status d1s_node_start(d1s_node *n, const d1s_prog *prog, uint64_t entry_pc, uint64_t now)
@@ -181,6 +193,11 @@ d1_status d1s_node_start(d1s_node *n, const d1s_prog *prog, uint64_t entry_pc, u
     if (!prog || entry_pc & 3 || entry_pc / 4 >= prog->n)
         return d1_fail(D1_E_INVAL, "node %u: entry pc 0x%llx outside the program", n->id,
                        (unsigned long long)entry_pc);
+    if (thr_regs(n, &n->t[0]) != 0) {
+        n->trapped = 0;
+        n->host_status = D1_OK;
+        return d1_fail(D1_E_NOMEM, "node %u: register file", n->id);
+    }
     n->prog = prog;
     n->credit_cyc = now;
     d1s_node_thread_start(n, &n->t[0], entry_pc, now);
@@ -349,81 +366,58 @@ static void thread_halt(d1s_node *n, d1s_thr *t, uint64_t now)
 
 /* ---- issue ----------------------------------------------------------------------------------- */
 
+/* Issue slots left in this cycle, one byte each (never negative: a slot is taken only when
+ * its byte is non-zero): ALU, AGU, VEC (SLOT_* << 3 is the shift), matrix unit. */
 typedef struct slots {
-    int dec, thr, alu, agu, vec, mxu;
+    int dec, thr;
+    uint32_t units;
 } slots;
 
 /* Cycle from which every operand (and the destination, WAW) of `p` is ready. */
-static uint64_t operands_ready(const d1s_thr *t, const d1s_pinsn *p)
+static inline uint64_t operands_ready(const d1s_thr *t, const d1s_pinsn *p)
 {
     uint64_t r = 0;
-    for (int k = 0; k < p->nsrc; k++) {
-        uint8_t reg = p->src_reg[k];
-        switch (p->src_kind[k]) {
-        case OPK_X:
-            r = max_u64(r, t->x_rdy[reg]);
-            break;
-        case OPK_V:
-            r = max_u64(r, t->v_rdy[reg]);
-            break;
-        case OPK_M:
-            r = max_u64(r, t->m_rdy[reg]);
-            break;
-        default:
-            break;
-        }
-    }
-    switch (p->dst_kind) {
-    case OPK_X:
-        r = max_u64(r, t->x_rdy[p->dst_reg]);
-        break;
-    case OPK_V:
-        r = max_u64(r, t->v_rdy[p->dst_reg]);
-        break;
-    case OPK_M: /* matrix-unit ops chain through the accumulator forwarding path */
-        r = max_u64(r, p->is_mxu ? t->m_fwd[p->dst_reg] : t->m_rdy[p->dst_reg]);
-        break;
-    default:
-        break;
+    for (int k = 0; k < p->nchk; k++) {
+        uint64_t v = t->rdy[p->chk[k]];
+        r = v > r ? v : r;
     }
     return r;
 }
 
-static void writeback_time(d1s_node *n, d1s_thr *t, const d1s_pinsn *p, uint64_t now)
+static inline void writeback_time(d1s_node *n, d1s_thr *t, const d1s_pinsn *p, uint64_t now)
 {
     uint64_t lat = n->lat[p->lat];
     uint64_t done = now + lat;
-    switch (p->dst_kind) {
-    case OPK_X:
-        t->x_rdy[p->dst_reg] = done;
-        break;
-    case OPK_V:
-        t->v_rdy[p->dst_reg] = done;
-        break;
-    case OPK_M:
-        t->m_rdy[p->dst_reg] = done;
-        t->m_fwd[p->dst_reg] = p->is_mxu ? now + 1 : done;
-        break;
-    default:
-        break;
-    }
-    t->busy_until = max_u64(t->busy_until, now + (lat ? lat : 1));
+    t->rdy[p->wb] = done;
+    t->rdy[p->wb_fwd] = p->is_mxu ? now + 1 : done;
+    uint64_t b = now + (lat ? lat : 1);
+    t->busy_until = b > t->busy_until ? b : t->busy_until;
 }
+
+static int port_busy(d1s_node *n, const d1s_pinsn *p, uint64_t now);
 
 /* Issue as many instructions of thread t as the cycle allows; returns how many. */
 static int issue_thread(d1s_node *n, d1s_thr *t, uint64_t now, slots *s)
 {
-    int count = 0, halted = 0, traced = 0;
+    int count = 0, halted = 0, traced = 0, mmas = 0;
     uint64_t first_pc = t->pc;
-    while (s->dec > 0) {
-        if (t->pc / 4 >= n->prog->n) {
-            d1s_node_trap_at(n, t, D1S_TRAP_PC_RANGE, t->pc, now);
-            return count;
+    const d1s_pinsn *insn = n->prog->insn;
+    const uint64_t plen = n->prog->n;
+    d1s_thread_stats *ts = &n->st.thread[t->tid];
+    uint32_t units = s->units;
+    int dec = s->dec;
+    while (dec > 0) {
+        uint64_t pc = t->pc;
+        if (pc / 4 >= plen) {
+            d1s_node_trap_at(n, t, D1S_TRAP_PC_RANGE, pc, now);
+            traced = 1; /* a trap ends the cycle without an issue event */
+            break;
         }
-        const d1s_pinsn *p = &n->prog->insn[t->pc / 4];
+        const d1s_pinsn *p = &insn[pc / 4];
         if (p->op == D1S_OP_ILLEGAL) {
             d1s_node_trap_at(n, t, D1S_TRAP_ILLEGAL, p->word, now);
-            return count;
+            traced = 1;
+            break;
         }
         int cause = -1;
         uint64_t rdy = operands_ready(t, p);
@@ -431,49 +425,40 @@ static int issue_thread(d1s_node *n, d1s_thr *t, uint64_t now, slots *s)
             cause = D1S_STALL_SCOREBOARD;
             if (count == 0)
                 n->wake[t->tid] = rdy;
-        } else if ((p->flags & D1_IF_SERIAL) && t->busy_until > now) {
+        } else if (p->serial && t->busy_until > now) {
             cause = D1S_STALL_SCOREBOARD;
             if (count == 0)
                 n->wake[t->tid] = t->busy_until;
-        } else {
-            switch (p->unit) {
-            case D1_U_ALU:
-            case D1_U_SYS:
-                if (s->alu <= 0)
-                    cause = D1S_STALL_ISSUE;
-                break;
-            case D1_U_AGU:
-            case D1_U_DMA:
-                if (s->agu <= 0)
-                    cause = D1S_STALL_ISSUE;
-                break;
-            default:
-                if (s->vec <= 0 || (p->is_mxu && s->mxu <= 0))
-                    cause = D1S_STALL_ISSUE;
-                break;
-            }
-            if (cause < 0 && p->ld_bytes && n->ld_credit <= 0)
+        } else if (!(units >> (p->cls << 3) & 0xff) ||
+                   (p->is_mxu && !(units >> SLOTS_MXU_SHIFT))) {
+            cause = D1S_STALL_ISSUE;
+        } else if (p->xchk) { /* rare: SRAM port budget, DMA queue */
+            if ((p->ld_bytes | p->st_bytes) && port_busy(n, p, now))
                 cause = D1S_STALL_PORT;
-            if (cause < 0 && p->st_bytes && n->st_credit <= 0)
-                cause = D1S_STALL_PORT;
-            if (cause < 0 && p->op == D1_OP_DMA && n->dq_count >= n->dq_depth)
+            else if (p->op == D1_OP_DMA && n->dq_count >= n->dq_depth)
                 cause = D1S_STALL_DMAQ;
         }
         if (cause >= 0) {
             if (count == 0)
                 stall_begin(n, t, cause, now);
             else
-                n->st.thread[t->tid].limit_cyc[cause]++;
+                ts->limit_cyc[cause]++;
             break;
         }
-        uint64_t pc = t->pc;
-        int r = d1s_exec_table[p->op](n, t, p, now);
-        if (r == X_TRAP)
-            return count;
+        /* vector/matrix data ops compute nothing in timing-only mode (t->v == NULL) */
+        int r = p->tnop && !t->v ? X_NEXT : d1s_exec_table[p->op](n, t, p, now);
+        if (r == X_TRAP) {
+            traced = 1;
+            break;
+        }
         if (r == X_BLOCK) {
             /* if it issued older instructions this cycle, the wait starts next cycle */
             if (count) {
-                trace(n, D1S_EV_ISSUE, t->tid, now, first_pc, (uint32_t)count, 0, 0, 0);
+                n->st.insns += (uint64_t)count;
+                ts->insns += (uint64_t)count;
+                n->st.mma += (uint64_t)mmas;
+                count = -count; /* flushed */
+                trace(n, D1S_EV_ISSUE, t->tid, now, first_pc, (uint32_t)-count, 0, 0, 0);
                 traced = 1;
             }
             stall_begin(n, t, t->state == TS_BAR ? D1S_STALL_BAR : D1S_STALL_SEM,
@@ -484,33 +469,15 @@ static int issue_thread(d1s_node *n, d1s_thr *t, uint64_t now, slots *s)
         if (count == 0)
             stall_end(n, t, now);
         count++;
-        s->dec--;
-        switch (p->unit) {
-        case D1_U_ALU:
-        case D1_U_SYS:
-            s->alu--;
-            break;
-        case D1_U_AGU:
-        case D1_U_DMA:
-            s->agu--;
-            break;
-        default:
-            s->vec--;
-            if (p->is_mxu)
-                s->mxu--;
-            break;
-        }
-        if (p->ld_bytes) {
+        dec--;
+        units -= (1u << (p->cls << 3)) + ((uint32_t)p->is_mxu << SLOTS_MXU_SHIFT);
+        if (p->xchk) {
             n->ld_credit -= p->ld_bytes;
             n->st.sram_load_bytes += p->ld_bytes;
-        }
-        if (p->st_bytes) {
             n->st_credit -= p->st_bytes;
             n->st.sram_store_bytes += p->st_bytes;
         }
-        n->st.mma += p->is_mma;
-        n->st.insns++;
-        n->st.thread[t->tid].insns++;
+        mmas += p->is_mma;
         writeback_time(n, t, p, now);
         if (r == X_NEXT)
             t->pc = pc + 4;
@@ -518,16 +485,30 @@ static int issue_thread(d1s_node *n, d1s_thr *t, uint64_t now, slots *s)
             halted = 1;
             break;
         }
-        if (r == X_JUMP || (p->flags & D1_IF_SERIAL))
+        if (r == X_JUMP || p->serial)
             break; /* taken branch: fetch resumes at the target next cycle */
     }
-    if (count && !traced)
-        trace(n, D1S_EV_ISSUE, t->tid, now, first_pc, (uint32_t)count, 0, 0, 0);
+    s->units = units;
+    s->dec = dec;
+    if (count < 0) /* flushed before a block */
+        return -count;
+    if (count) {
+        n->st.insns += (uint64_t)count;
+        ts->insns += (uint64_t)count;
+        n->st.mma += (uint64_t)mmas;
+        if (!traced)
+            trace(n, D1S_EV_ISSUE, t->tid, now, first_pc, (uint32_t)count, 0, 0, 0);
+    }
     if (halted)
         thread_halt(n, t, now);
     return count;
 }
 
+/* Port credits: at the start of each cycle credit = min(credit + budget, budget). Applied
+ * lazily for the k cycles since the last refill; the result does not depend on how the
+ * cycles are split between calls because a credit never drops below -63 x budget (accesses
+ * start only with a positive credit and take at most 256 bytes; budgets are >= 8), so the
+ * k >= 64 shortcut equals the exact sum. */
 static void refill(d1s_node *n, uint64_t now)
 {
     if (now <= n->credit_cyc)
@@ -546,6 +527,13 @@ static void refill(d1s_node *n, uint64_t now)
     REFILL(rin_credit, rin_budget);
     REFILL(rout_credit, rout_budget);
 #undef REFILL
+}
+
+/* 1 if the SRAM port budget stops p (which loads and/or stores) this cycle. */
+static int port_busy(d1s_node *n, const d1s_pinsn *p, uint64_t now)
+{
+    refill(n, now);
+    return (p->ld_bytes && n->ld_credit <= 0) || (p->st_bytes && n->st_credit <= 0);
 }
 
 /* ---- DMA engine ------------------------------------------------------------------------------ */
@@ -677,37 +665,60 @@ static void dma_rsp_step(d1s_node *n, uint64_t now)
 
 /* ---- clocking -------------------------------------------------------------------------------- */
 
-void d1s_node_eval(d1s_node *n, uint64_t now)
+static inline void eval_body(d1s_node *n, uint64_t now)
 {
     if (n->trapped)
         return;
-    refill(n, now);
-    slots s = {n->decode_width, n->decode_threads, n->alu_issue, n->agu_issue, n->vec_issue, 1};
+    /* Port credits are refilled lazily, where they are read (refill() is exact for any
+     * split of the elapsed cycles, see there). Threads: those running and awake, visited
+     * round-robin from rr. */
+    unsigned cand = 0;
+    for (unsigned m = n->run_mask; m; m &= m - 1) {
+        unsigned k = (unsigned)__builtin_ctz(m);
+        cand |= (unsigned)(n->wake[k] <= now) << k;
+    }
     int first = -1;
-    for (int k = 0, idx = n->rr; n->prog && k < n->nthreads; k++, idx++) {
-        if (idx >= n->nthreads)
-            idx -= n->nthreads;
-        if (!(n->run_mask >> idx & 1) || n->wake[idx] > now)
-            continue;
-        d1s_thr *t = &n->t[idx];
-        if (s.thr <= 0 || s.dec <= 0) {
-            stall_begin(n, t, D1S_STALL_ISSUE, now);
-            continue;
-        }
-        int got = issue_thread(n, t, now, &s);
+    if (cand && !(n->run_mask & (n->run_mask - 1u))) {
+        /* one running thread (the common case): no round-robin; decode_width and
+         * decode_threads are >= 1, so the thread always gets its turn */
+        int idx = __builtin_ctz(cand);
+        slots s = {n->decode_width, n->decode_threads, n->units0};
+        int got = issue_thread(n, &n->t[idx], now, &s);
         if (n->trapped)
             return;
-        if (got > 0) {
-            s.thr--;
-            if (first < 0)
-                first = idx;
+        if (got > 0)
+            first = idx;
+    } else if (cand) {
+        const int nt = n->nthreads, rr = n->rr;
+        unsigned full = (1u << nt) - 1, rot = (cand >> rr | cand << (nt - rr)) & full;
+        slots s = {n->decode_width, n->decode_threads, n->units0};
+        for (; rot; rot &= rot - 1) {
+            int idx = (int)__builtin_ctz(rot) + rr;
+            if (idx >= nt)
+                idx -= nt;
+            if (!(n->run_mask >> idx & 1) || n->wake[idx] > now)
+                continue;
+            d1s_thr *t = &n->t[idx];
+            if (s.thr <= 0 || s.dec <= 0) {
+                stall_begin(n, t, D1S_STALL_ISSUE, now);
+                continue;
+            }
+            int got = issue_thread(n, t, now, &s);
+            if (n->trapped)
+                return;
+            if (got > 0) {
+                s.thr--;
+                if (first < 0)
+                    first = idx;
+            }
         }
     }
     if (first >= 0)
-        n->rr = (uint8_t)((first + 1) % n->nthreads);
+        n->rr = (uint8_t)(first + 1 == n->nthreads ? 0 : first + 1);
     /* The engine and the responder share the router-out port; alternate who goes first. */
     if (!n->dq_count && !n->rq_count)
         return;
+    refill(n, now);
     if (now & 1) {
         dma_rsp_step(n, now);
         dma_desc_step(n, now);
@@ -715,6 +726,38 @@ void d1s_node_eval(d1s_node *n, uint64_t now)
         dma_desc_step(n, now);
         dma_rsp_step(n, now);
     }
+}
+
+void d1s_node_eval(d1s_node *n, uint64_t now)
+{
+    eval_body(n, now);
+}
+
+static inline uint64_t next_event_body(const d1s_node *n, uint64_t now)
+{
+    if (n->trapped)
+        return D1S_NO_EVENT;
+    uint64_t e = D1S_NO_EVENT;
+    for (unsigned m = n->run_mask; m; m &= m - 1) {
+        uint64_t w = n->wake[__builtin_ctz(m)];
+        e = min_u64(e, max_u64(w, now + 1));
+    }
+    if (n->dq_count)
+        e = min_u64(e, max_u64(now + 1, max_u64(n->dq[n->dq_head].ready_cyc, n->dq_free_cyc)));
+    if (n->rq_count)
+        e = min_u64(e, now + 1);
+    return e;
+}
+
+uint64_t d1s_node_step(d1s_node *n, uint64_t now, unsigned *flags)
+{
+    uint64_t before = n->st.insns + n->pkts_moved;
+    eval_body(n, now);
+    unsigned f = n->st.insns + n->pkts_moved != before ? D1S_STEP_PROGRESS : 0u;
+    if ((n->trapped && n->trap.cause != D1S_TRAP_NONE) || n->host_status != D1_OK)
+        f |= D1S_STEP_TRAP;
+    *flags = f;
+    return next_event_body(n, now);
 }
 
 /* Arrival table: add `bytes` to transfer `key`; 1 when it reached `total` (the entry is
@@ -833,17 +876,7 @@ int d1s_node_deliver(d1s_node *n, const d1s_pkt *pkt, uint64_t now)
 
 uint64_t d1s_node_next_event(const d1s_node *n, uint64_t now)
 {
-    if (n->trapped)
-        return D1S_NO_EVENT;
-    uint64_t e = D1S_NO_EVENT;
-    for (int k = 0; k < n->nthreads; k++)
-        if (n->run_mask >> k & 1)
-            e = min_u64(e, max_u64(n->wake[k], now + 1));
-    if (n->dq_count)
-        e = min_u64(e, max_u64(now + 1, max_u64(n->dq[n->dq_head].ready_cyc, n->dq_free_cyc)));
-    if (n->rq_count)
-        e = min_u64(e, now + 1);
-    return e;
+    return next_event_body(n, now);
 }
 
 void d1s_node_finish(d1s_node *n, uint64_t now)
@@ -957,7 +990,8 @@ void d1s_node_get_v(const d1s_node *n, int thread, int reg, void *out64)
 
 void d1s_node_set_v(d1s_node *n, int thread, int reg, const void *in64)
 {
-    if (thread >= 0 && thread < n->nthreads && n->t[thread].v && reg >= 0 && reg < 32)
+    if (thread >= 0 && thread < n->nthreads && reg >= 0 && reg < 32 &&
+        n->mode == D1S_NODE_FUNCTIONAL && thr_regs(n, &n->t[thread]) == 0)
         memcpy(n->t[thread].v[reg], in64, 64);
 }
 

@@ -207,6 +207,12 @@ int d1s_node_deliver(d1s_node *n, const d1s_pkt *pkt, uint64_t now);
 /* Earliest cycle > now at which eval may do something; D1S_NO_EVENT if the node only waits
  * for packets (or is halted/trapped). */
 uint64_t d1s_node_next_event(const d1s_node *n, uint64_t now);
+/* d1s_node_eval + d1s_node_next_event in one call (the chip's hot loop): evaluates cycle
+ * `now`, sets *flags (D1S_STEP_PROGRESS: d1s_node_progress changed; D1S_STEP_TRAP:
+ * d1s_node_trap != NULL or a host error) and returns the next event. */
+#define D1S_STEP_PROGRESS 1u
+#define D1S_STEP_TRAP 2u
+uint64_t d1s_node_step(d1s_node *n, uint64_t now, unsigned *flags);
 /* Close the statistics at cycle `now` (end of run). */
 void d1s_node_finish(d1s_node *n, uint64_t now);
 

@@ -26,9 +26,31 @@ typedef struct d1s_pinsn {
     uint8_t is_mma;    /* mma.*: accumulator forwarding */
     uint16_t ld_bytes; /* SRAM load-port bytes */
     uint16_t st_bytes; /* SRAM store-port bytes */
+    /* precomputed for the issue stage (indices into d1s_thr.rdy, see RDY_*) */
+    uint8_t cls;    /* issue slot class: SLOT_ALU, SLOT_AGU, SLOT_VEC */
+    uint8_t serial; /* D1_IF_SERIAL */
+    uint8_t xchk;   /* uses an SRAM port (ld_bytes/st_bytes) or is dma: extra issue checks */
+    uint8_t tnop;   /* exec is a no-op without vector registers (timing-only mode) */
+    uint8_t nchk;   /* scoreboard entries that must be ready (sources, then WAW on dst) */
+    uint8_t chk[4];
+    uint8_t wb, wb_fwd; /* written at writeback (RDY_NONE / RDY_NONE_FWD: nothing) */
     int64_t imm;
     uint32_t word;
 } d1s_pinsn;
+
+/* Scoreboard: one array of ready cycles per thread: x registers, v registers, accumulators
+ * (full latency), accumulators through the matrix unit's forwarding path, two dummies. */
+enum {
+    RDY_X = 0,
+    RDY_V = 32,
+    RDY_M = 64,
+    RDY_MFWD = 72,
+    RDY_NONE = 80,
+    RDY_NONE_FWD = 81,
+    RDY_COUNT = 82
+};
+enum { SLOT_ALU = 0, SLOT_AGU = 1, SLOT_VEC = 2 };
+#define SLOTS_MXU_SHIFT 24 /* packed issue slots: bytes SLOT_* << 3 and the matrix unit */
 
 struct d1s_prog {
     size_t n;
@@ -48,10 +70,10 @@ typedef struct d1s_thr {
     uint64_t start_cyc;
     uint32_t wait_sem, wait_count;
     uint64_t x[32];
-    uint64_t x_rdy[32], v_rdy[32], m_rdy[8], m_fwd[8];
+    uint64_t rdy[RDY_COUNT]; /* scoreboard: cycle each register is ready (RDY_*) */
     uint64_t srseed, sridx, cvtfmt, mfmt, fflags;
-    uint8_t (*v)[64]; /* 32 vector registers, NULL in timing-only mode */
-    float (*m)[64];   /* 8 accumulators, NULL in timing-only mode */
+    uint8_t (*v)[64]; /* 32 vector registers, NULL in timing-only mode and until started */
+    float (*m)[64];   /* 8 accumulators (same block as v) */
 } d1s_thr;
 
 typedef struct d1s_dma_slot {
@@ -88,6 +110,7 @@ struct d1s_node {
     uint64_t lat[D1_LAT_MACC + 1];
     int nthreads;
     int decode_width, decode_threads, alu_issue, agu_issue, vec_issue;
+    uint32_t units0; /* issue slots at the start of a cycle, packed (node.c) */
     int64_t ld_budget, st_budget, rin_budget, rout_budget;
     int64_t ld_credit, st_credit, rin_credit, rout_credit;
     uint64_t credit_cyc;
@@ -130,7 +153,8 @@ struct d1s_node {
     uint64_t pkts_moved;
     uint64_t last_halt_cyc;
 
-    void *regfile; /* backing store of every thread's v and m (functional mode) */
+    float *c8tab;  /* mma.cfp8 decoding tables (2 x 256), allocated on first use */
+    uint32_t c8key[2];
 };
 
 static inline void d1s_thr_set_state(d1s_node *n, d1s_thr *t, uint8_t state)
@@ -159,7 +183,15 @@ void d1s_node_trap_at(d1s_node *n, d1s_thr *t, d1s_trap_cause c, uint64_t detail
 void d1s_node_sem_post(d1s_node *n, uint32_t sem, uint32_t count, uint64_t now);
 int d1s_node_barrier_check(d1s_node *n, uint64_t now);
 int d1s_node_dma_enqueue(d1s_node *n, const d1_dma_desc *d, uint64_t now);
-void d1s_node_thread_start(d1s_node *n, d1s_thr *t, uint64_t pc, uint64_t now);
+/* 0, or -1 on a host allocation failure (recorded; the node stops). */
+int d1s_node_thread_start(d1s_node *n, d1s_thr *t, uint64_t pc, uint64_t now);
+
+/* mma.c: m (8x8) += a (8x4) x b (4x8), FP32 row-major, each output an fmaf chain in k
+ * order; the kernel (scalar, AVX2, AVX-512) is picked at load time. */
+void d1s_mma_f32(float *m, const float *a, const float *b);
+/* The same with a and b given as 32 bf16 codes each (64 bytes, little-endian). */
+void d1s_mma_bf16(float *m, const uint8_t *va, const uint8_t *vb);
+const char *d1s_mma_isa(void);
 
 /* SRAM (lazy pages). The caller has range-checked [addr, addr+len). */
 int d1s_sram_wr(d1s_node *n, uint64_t addr, const void *src, size_t len);

@@ -149,6 +149,70 @@ static uint16_t access_bytes(int op)
     }
 }
 
+static uint8_t rdy_index(int kind, int reg)
+{
+    return (uint8_t)(kind == OPK_X ? RDY_X + reg : kind == OPK_V ? RDY_V + reg : RDY_M + reg);
+}
+
+/* Static issue information: slot class, scoreboard entries to check and to write. */
+static void issue_info(d1s_pinsn *p)
+{
+    switch (p->unit) {
+    case D1_U_ALU:
+    case D1_U_SYS:
+        p->cls = SLOT_ALU;
+        break;
+    case D1_U_AGU:
+    case D1_U_DMA:
+        p->cls = SLOT_AGU;
+        break;
+    default:
+        p->cls = SLOT_VEC;
+        break;
+    }
+    p->serial = (p->flags & D1_IF_SERIAL) != 0;
+    p->xchk = p->ld_bytes || p->st_bytes || p->op == D1_OP_DMA;
+    switch (p->op) { /* exec_* returns X_NEXT at once when t->v == NULL (no checks) */
+    case D1_OP_VBCAST:
+    case D1_OP_VMOV:
+    case D1_OP_VAND:
+    case D1_OP_VOR:
+    case D1_OP_VXOR:
+    case D1_OP_VADDI:
+    case D1_OP_VADDF:
+    case D1_OP_VSUBF:
+    case D1_OP_VMULF:
+    case D1_OP_VFMAF:
+    case D1_OP_VMAXF:
+    case D1_OP_VMINF:
+    case D1_OP_VDIVF:
+    case D1_OP_VCMPGT:
+    case D1_OP_VEXPF:
+    case D1_OP_VLOGF:
+    case D1_OP_MMABF:
+    case D1_OP_MMAC8:
+    case D1_OP_MZERO:
+        p->tnop = 1;
+        break;
+    default:
+        break;
+    }
+    p->nchk = 0;
+    for (int k = 0; k < p->nsrc; k++)
+        if (p->src_kind[k] != OPK_NONE)
+            p->chk[p->nchk++] = rdy_index(p->src_kind[k], p->src_reg[k]);
+    p->wb = RDY_NONE;
+    p->wb_fwd = RDY_NONE_FWD;
+    if (p->dst_kind != OPK_NONE) {
+        p->wb = rdy_index(p->dst_kind, p->dst_reg);
+        /* WAW; matrix-unit ops chain through the accumulator forwarding path */
+        p->chk[p->nchk++] =
+            p->dst_kind == OPK_M && p->is_mxu ? (uint8_t)(RDY_MFWD + p->dst_reg) : p->wb;
+        if (p->dst_kind == OPK_M)
+            p->wb_fwd = (uint8_t)(RDY_MFWD + p->dst_reg);
+    }
+}
+
 static void predecode(uint32_t word, d1s_pinsn *p)
 {
     memset(p, 0, sizeof *p);
@@ -182,7 +246,9 @@ static void predecode(uint32_t word, d1s_pinsn *p)
         memset(p, 0, sizeof *p);
         p->word = w;
         p->op = D1S_OP_ILLEGAL;
+        return;
     }
+    issue_info(p);
 }
 
 d1_status d1s_prog_create(const uint32_t *words, size_t n, d1s_prog **out)

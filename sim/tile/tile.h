@@ -1,0 +1,174 @@
+/* d1s_tile: a system of training tiles (module d1s_tile) -- tiles_x x tiles_y tiles of
+ * tile_chips_x x tile_chips_y D1 chips, the SerDes edges between chips, the tile-to-tile
+ * edges, the DIPs (sim/io) on tile edges, and the parallel window engine.
+ *
+ * Geometry. The system is one grid of CX x CY chips (CX = tiles_x * tile_chips_x); chip
+ * k = cy * CX + cx. Every chip has the same harvested positions, hence the same count n of
+ * usable nodes. Global node id = k * n + local id (local id = the chip's row-major usable
+ * numbering); global position (gx, gy) = (cx * mesh_cols + x, cy * mesh_rows + y). DIP i
+ * (0..dip_count-1) has the global id node_count + i: HBM DMA descriptors name the DIP index,
+ * packets carry the DIP's global id.
+ *
+ *     chip (0,0)        chip (1,0)         each chip edge: one d1s_xlink per direction
+ *   +-----------+     +-----------+        (serdes_bytes_per_cyc, serdes_lat_cyc; a tile
+ *   |  18 x 20  |<===>|  18 x 20  | ...    edge: tile_edge_bytes_per_cyc shared by the
+ *   +-----------+     +-----------+        chips along it, tile_link_lat_cyc)
+ *        ^^
+ *   DIP: link into the tile edge (dip_link_*), HBM (hbm_*), PCIe (pcie_*)
+ *
+ * Routing (doc/tile.md). Across chips, dimension order X then Y: a packet for another chip
+ * goes over its chip's NoC to the border node facing the next chip (same row for X moves,
+ * the destination's column for Y moves; the nearest usable border node when that position
+ * is harvested), leaves through the chip edge link and enters the next chip at the facing
+ * border node. On chip the NoC routes (XY with detours around harvested nodes). A crossing
+ * is store-and-forward through the border router's local port. Packets for a DIP go to the
+ * DIP's chip and leave through its tile-edge border nodes; DIP responses enter the tile at
+ * those border nodes, spread round-robin.
+ *
+ * Parallel engine. Chips advance through windows [T, T + W), W <= the smallest crossing
+ * latency, in an OpenMP parallel loop over chips (one parallel region per window; no
+ * SystemC and no shared writes inside). At the window edge the packets that left every chip
+ * are sorted by (cycle, source chip, sequence) and pushed through the link models and DIPs
+ * in that order into the destination chips' inbound queues (arrival >= T + W). Results do
+ * not depend on the number of threads.
+ *
+ * Not thread-safe as an object: one caller drives a tile. */
+#ifndef D1S_TILE_H
+#define D1S_TILE_H
+
+#include "sim/arch/config.h"
+#include "sim/arch/status.h"
+#include "sim/chip/chip.h"
+#include "sim/io/dip.h"
+#include "sim/node/node.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct d1s_tile d1s_tile;
+typedef struct d1s_kernel d1s_kernel;
+
+enum { D1S_TILE_N = 0, D1S_TILE_E = 1, D1S_TILE_S = 2, D1S_TILE_W = 3 };
+
+/* Probe packets (latency measurement) use this kind; they are consumed at the destination
+ * router and never reach a node. */
+#define D1S_TILE_PKT_PROBE 0x7f
+
+typedef struct d1s_tile_opts {
+    d1s_node_mode mode;
+    int threads; /* OpenMP threads per window; 0: cfg->sim_threads (0: OpenMP default) */
+} d1s_tile_opts;
+
+typedef struct d1s_tile_result {
+    d1s_run_end end;
+    uint64_t cycles;  /* last active cycle + 1 */
+    d1s_trap trap;    /* end == D1S_END_TRAP: the trap with the lowest (cycle, node) */
+    uint64_t windows; /* windows simulated (idle spans skipped) */
+    uint64_t xpkts;   /* packets that crossed a chip edge, tile edge or DIP link */
+} d1s_tile_result;
+
+/* The zero-load path of one packet, as the simulator routes it (d1s_tile_zero_load). */
+typedef struct d1s_tile_path {
+    uint64_t lat_cyc;      /* creation at the source router -> tail ejected at the destination */
+    uint32_t hops;         /* router-to-router links on chips */
+    uint32_t segments;     /* on-chip legs (crossings + 1) */
+    uint32_t serdes;       /* chip-edge crossings inside a tile */
+    uint32_t tile_links;   /* tile-to-tile crossings */
+    uint64_t noc_cyc;      /* cycles on chip NoCs (routers, wires, injection/ejection) */
+    uint64_t serial_cyc;   /* serialization on crossing links */
+    uint64_t xlat_cyc;     /* crossing latencies */
+} d1s_tile_path;
+
+/* Per-edge-link counters (bytes/packets carried; first offer .. last departure). */
+typedef struct d1s_tile_link_stats {
+    int exists;      /* 0 at the system border */
+    int tile_link;   /* 1: tile-to-tile edge, 0: SerDes inside a tile */
+    uint64_t bytes, pkts, first_cyc, last_cyc;
+    double bytes_per_cyc; /* configured rate */
+} d1s_tile_link_stats;
+
+/* cfg is borrowed and must outlive the tile. Errors: D1_E_CONFIG (bad geometry, window
+ * longer than a crossing latency, dip_edges), D1_E_NOMEM. */
+d1_status d1s_tile_create(const d1_config *cfg, const d1s_tile_opts *opts, d1s_tile **out);
+void d1s_tile_destroy(d1s_tile *t);
+
+/* ---- geometry ---- */
+int d1s_tile_chips_x(const d1s_tile *t); /* whole system */
+int d1s_tile_chips_y(const d1s_tile *t);
+uint32_t d1s_tile_chip_count(const d1s_tile *t);
+uint32_t d1s_tile_nodes_per_chip(const d1s_tile *t);
+uint32_t d1s_tile_node_count(const d1s_tile *t);
+uint32_t d1s_tile_dip_count(const d1s_tile *t);
+uint64_t d1s_tile_window_cyc(const d1s_tile *t);
+int d1s_tile_threads(const d1s_tile *t);
+/* Global position of a node id (-1 if out of range); node id at a global position
+ * (UINT32_MAX if harvested or outside). */
+int d1s_tile_node_xy(const d1s_tile *t, uint32_t id, int *gx, int *gy);
+uint32_t d1s_tile_node_at(const d1s_tile *t, int gx, int gy);
+/* Usable node ids of chip k (k < 0: the whole system) in snake order over the global grid:
+ * rows top to bottom, left to right on even rows and right to left on odd ones, harvested
+ * positions skipped (consecutive nodes are mesh neighbours except around holes). out must
+ * hold the node count; returns how many were written. */
+size_t d1s_tile_snake(const d1s_tile *t, int k, uint32_t *out);
+int d1s_tile_width(const d1s_tile *t);  /* global positions in x (CX * mesh_cols) */
+int d1s_tile_height(const d1s_tile *t);
+d1s_chip *d1s_tile_chip(d1s_tile *t, uint32_t k); /* borrowed */
+d1s_node *d1s_tile_node(d1s_tile *t, uint32_t id);
+d1s_dip *d1s_tile_dip(d1s_tile *t, uint32_t i);
+/* DIP i: its chip, tile edge (D1S_TILE_*), and the node ids where it attaches. */
+d1_status d1s_tile_dip_attach(const d1s_tile *t, uint32_t i, uint32_t *chip, int *edge,
+                              const uint32_t **nodes, size_t *n_nodes);
+
+/* ---- loading (global node ids) ---- */
+d1_status d1s_tile_load_program(d1s_tile *t, uint32_t first, uint32_t last,
+                                const uint32_t *words, size_t n_words, uint64_t entry);
+d1_status d1s_tile_load_image(d1s_tile *t, uint32_t id, uint64_t addr, const void *bytes,
+                              size_t size);
+/* Placements in global ids (D1S_NODE_LAST = the last node of the system). */
+d1_status d1s_tile_load_kernel(d1s_tile *t, const d1s_kernel *k);
+
+/* ---- running ---- */
+/* Run windows until every started node halted with nothing in flight, a guest trap
+ * (deadlock: nothing can happen and something is unfinished; watchdog) or max_cycles
+ * (0: none). D1_OK for every guest outcome; host errors (D1_E_NOMEM) otherwise. */
+d1_status d1s_tile_run(d1s_tile *t, uint64_t max_cycles, d1s_tile_result *res);
+uint64_t d1s_tile_now(const d1s_tile *t);
+
+/* Send one probe packet of size_bytes (1..64) src -> dst (node ids) at the current cycle,
+ * run until it arrives and return its latency (creation at src's router -> tail ejected
+ * at dst). Meant for an otherwise idle tile. D1_E_INVAL (ids), D1_E_STATE (not delivered
+ * within 10^7 cycles). */
+d1_status d1s_tile_probe(d1s_tile *t, uint32_t src, uint32_t dst, uint32_t size_bytes,
+                         uint64_t *lat_cyc);
+/* Many probes in one run: probe i is sent at the current cycle + req[i].offset_cyc; lat_cyc[i]
+ * receives its latency (UINT64_MAX if it did not arrive within max_cycles of the start).
+ * Probes sent far enough apart (offsets > the largest zero-load latency) never meet, so
+ * each measures the zero-load latency. D1_E_INVAL (ids, sizes), D1_E_NOMEM. */
+typedef struct d1s_tile_probe_req {
+    uint32_t src, dst, size_bytes;
+    uint64_t offset_cyc;
+} d1s_tile_probe_req;
+d1_status d1s_tile_probe_batch(d1s_tile *t, const d1s_tile_probe_req *req, size_t n,
+                               uint64_t max_cycles, uint64_t *lat_cyc);
+/* The analytical zero-load latency of that probe, with the path breakdown. Same errors
+ * as the routing (D1_E_INVAL: unreachable). */
+d1_status d1s_tile_zero_load(const d1s_tile *t, uint32_t src, uint32_t dst,
+                             uint32_t size_bytes, d1s_tile_path *out);
+
+/* Zero-load HBM read of 64 bytes by node from DIP dip: a read request leaves the node's
+ * router at the current cycle; *lat_cyc = cycles until the response's tail is ejected at the
+ * node (measured), *formula_cyc = the same from the formula (request path + DIP link + HBM
+ * port + HBM latency + DIP link + response path from the attach node the DIP uses next).
+ * Meant for an idle tile. D1_E_INVAL (ids), D1_E_STATE (no response). */
+d1_status d1s_tile_hbm_probe(d1s_tile *t, uint32_t node, uint32_t dip, uint64_t *lat_cyc,
+                             uint64_t *formula_cyc);
+
+/* ---- statistics ---- */
+void d1s_tile_get_link_stats(const d1s_tile *t, uint32_t chip, int dir,
+                             d1s_tile_link_stats *out);
+/* Sum of the chips' statistics. */
+void d1s_tile_chip_stats(const d1s_tile *t, d1s_chip_stats *out);
+/* Host memory held by the simulation state that grows with use (SRAM pages, HBM pages). */
+size_t d1s_tile_resident_bytes(const d1s_tile *t);
+
+#endif
