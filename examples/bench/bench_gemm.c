@@ -253,11 +253,16 @@ static int parse_dtypes(const char *s, int *out, int *n)
     return 0;
 }
 
-/* Re-execute with OPENBLAS_CORETYPE set if it is not. Returns only if no re-exec happened
- * (variable already set, or exec failed: then OpenBLAS keeps its own choice). */
+/* Re-execute with OPENBLAS_CORETYPE and OMP_WAIT_POLICY set if they are not. Returns only
+ * if no re-exec happened (variables already set, or exec failed: then the libraries keep
+ * their own choices). */
 static void ensure_coretype(int argc, char **argv)
 {
-    if (getenv("OPENBLAS_CORETYPE"))
+    /* Also make our OpenMP threads sleep rather than spin while waiting: on a shared
+     * 2-core machine spinning threads steal the core the other thread needs (OpenBLAS's
+     * own threads already yield). Both variables are read when the libraries load. */
+    int need_omp = getenv("OMP_WAIT_POLICY") == NULL;
+    if (getenv("OPENBLAS_CORETYPE") && !need_omp)
         return;
     char **nargv = calloc((size_t)argc + 3, sizeof *nargv);
     if (!nargv)
@@ -266,14 +271,20 @@ static void ensure_coretype(int argc, char **argv)
     nargv[1] = "bench";
     for (int i = 0; i < argc; i++)
         nargv[i + 2] = argv[i];
-    if (setenv("OPENBLAS_CORETYPE", CORETYPE, 1) == 0 && setenv(FORCED_MARK, "1", 1) == 0) {
+    if (need_omp && setenv("OMP_WAIT_POLICY", "PASSIVE", 1) != 0)
+        need_omp = 0;
+    if ((getenv("OPENBLAS_CORETYPE") || (setenv("OPENBLAS_CORETYPE", CORETYPE, 1) == 0 &&
+                                         setenv(FORCED_MARK, "1", 1) == 0))) {
         fflush(NULL);
         execv("/proc/self/exe", nargv);
         fprintf(stderr, "d1 " CMD ": warning: could not re-execute to set OPENBLAS_CORETYPE "
                         "(%s); OpenBLAS uses its own core choice\n",
                 strerror(errno));
     }
-    unsetenv("OPENBLAS_CORETYPE");
+    if (getenv(FORCED_MARK)) { /* exec failed: undo only what we set */
+        unsetenv("OPENBLAS_CORETYPE");
+        unsetenv(FORCED_MARK);
+    }
     free(nargv);
 }
 
@@ -356,8 +367,10 @@ int d1_bench_gemm(int argc, char **argv)
     openblas_set_num_threads((int)threads);
     printf("OpenBLAS: core %s, %d threads; config: %s\n", openblas_get_corename(),
            openblas_get_num_threads(), openblas_get_config());
-    printf("ours: %s path, %lld threads; median of %lld runs after 1 warm-up\n",
-           d1r_cpu_gemm_isa(), threads, reps);
+    const char *wp = getenv("OMP_WAIT_POLICY");
+    printf("ours: %s path, %lld threads, OMP_WAIT_POLICY=%s; median of %lld runs after 1 "
+           "warm-up\n",
+           d1r_cpu_gemm_isa(), threads, wp ? wp : "(unset)", reps);
     if (check_correctness(dts, ndt, (int)threads) != 0) {
         fprintf(stderr, "d1 " CMD ": our kernel does not match the reference; not timing it\n");
         if (csv)
