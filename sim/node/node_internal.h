@@ -38,13 +38,14 @@ typedef struct d1s_pinsn {
     uint32_t word;
 } d1s_pinsn;
 
-/* Scoreboard: one array of ready cycles per thread: x registers, v registers, accumulators
- * (full latency), accumulators through the matrix unit's forwarding path, two dummies. */
+/* Scoreboard: one array of ready cycles per thread: x registers, v registers, then for
+ * each accumulator k its full-latency entry (RDY_M + 2k) next to its matrix-unit forwarding
+ * entry (RDY_MFWD + 2k, same cache line), two dummies. */
 enum {
     RDY_X = 0,
     RDY_V = 32,
     RDY_M = 64,
-    RDY_MFWD = 72,
+    RDY_MFWD = 65,
     RDY_NONE = 80,
     RDY_NONE_FWD = 81,
     RDY_COUNT = 82
@@ -60,20 +61,20 @@ struct d1s_prog {
 enum { TS_IDLE = 0, TS_RUN, TS_SEM, TS_BAR, TS_HALT };
 
 typedef struct d1s_thr {
-    /* hot: read every cycle the node is evaluated (one cache line) */
+    /* hot: read every cycle the thread issues (the first cache line) */
     uint8_t state;
     uint8_t tid;
     uint8_t stall; /* D1S_STALL_* or D1S_STALL_COUNT = not stalled */
     uint64_t pc;
     uint64_t busy_until; /* every issued instruction of the thread has completed */
+    uint8_t (*v)[64];    /* 32 vector registers, NULL in timing-only mode and until started */
+    float (*m)[64];      /* 8 accumulators (same block as v) */
     uint64_t stall_since;
     uint64_t start_cyc;
     uint32_t wait_sem, wait_count;
     uint64_t x[32];
     uint64_t rdy[RDY_COUNT]; /* scoreboard: cycle each register is ready (RDY_*) */
     uint64_t srseed, sridx, cvtfmt, mfmt, fflags;
-    uint8_t (*v)[64]; /* 32 vector registers, NULL in timing-only mode and until started */
-    float (*m)[64];   /* 8 accumulators (same block as v) */
 } d1s_thr;
 
 typedef struct d1s_dma_slot {
@@ -104,25 +105,33 @@ typedef struct d1s_arrival {
 #define D1S_PAGE_BYTES ((size_t)1 << D1S_PAGE_SHIFT)
 
 struct d1s_node {
+    /* hot: read every cycle the node is evaluated (the first cache lines) */
+    int trapped;
+    uint8_t run_mask; /* threads in TS_RUN */
+    uint8_t rr;
+    uint8_t started;
+    int nthreads;
+    int decode_width, decode_threads;
+    uint32_t units0; /* issue slots at the start of a cycle, packed (node.c) */
+    const d1s_prog *prog;
+    uint64_t wake[D1S_NODE_MAX_THREADS]; /* earliest cycle worth trying to issue */
+    uint32_t dq_count, rq_count;
+    d1_status host_status;
+    d1s_node_trace_fn trace_fn;
+    uint64_t pkts_moved;
+    uint64_t lat[D1_LAT_MACC + 1];
+    d1s_node_stats st;
+    d1s_thr t[D1S_NODE_MAX_THREADS];
+
     const d1_config *cfg;
     uint32_t id, gx, gy;
     d1s_node_mode mode;
-    uint64_t lat[D1_LAT_MACC + 1];
-    int nthreads;
-    int decode_width, decode_threads, alu_issue, agu_issue, vec_issue;
-    uint32_t units0; /* issue slots at the start of a cycle, packed (node.c) */
+    int alu_issue, agu_issue, vec_issue;
     int64_t ld_budget, st_budget, rin_budget, rout_budget;
     int64_t ld_credit, st_credit, rin_credit, rout_credit;
     uint64_t credit_cyc;
     uint64_t sram_bytes;
     uint64_t setup_cyc;
-
-    const d1s_prog *prog;
-    uint8_t run_mask;                    /* hot: threads in TS_RUN */
-    uint64_t wake[D1S_NODE_MAX_THREADS]; /* hot: earliest cycle worth trying to issue */
-    d1s_thr t[D1S_NODE_MAX_THREADS];
-    uint8_t rr;
-    uint8_t started;
 
     uint32_t nsems;
     uint32_t *sems;
@@ -130,11 +139,11 @@ struct d1s_node {
     size_t npages;
     uint8_t **pages;
 
-    uint32_t dq_depth, dq_head, dq_count;
+    uint32_t dq_depth, dq_head;
     d1s_dma_slot *dq;
     uint64_t dq_free_cyc; /* the engine may start the next descriptor from this cycle */
     d1s_rsp_slot rq[D1S_RSPQ];
-    uint32_t rq_head, rq_count;
+    uint32_t rq_head;
     uint32_t gets_outstanding;
     uint32_t xfer_seq;
     d1s_arrival *arr; /* open addressing, linear probing; grows (rarely) */
@@ -142,15 +151,9 @@ struct d1s_node {
 
     d1s_net_port port;
     d1s_hbm_port hbm; /* HBM DMA (sim/tile); dip_node NULL: HBM kinds trap */
-    d1s_node_trace_fn trace_fn;
     void *trace_ctx;
 
-    int trapped;
     d1s_trap trap;
-    d1_status host_status;
-
-    d1s_node_stats st;
-    uint64_t pkts_moved;
     uint64_t last_halt_cyc;
 
     float *c8tab;  /* mma.cfp8 decoding tables (2 x 256), allocated on first use */

@@ -151,7 +151,7 @@ static uint16_t access_bytes(int op)
 
 static uint8_t rdy_index(int kind, int reg)
 {
-    return (uint8_t)(kind == OPK_X ? RDY_X + reg : kind == OPK_V ? RDY_V + reg : RDY_M + reg);
+    return (uint8_t)(kind == OPK_X ? RDY_X + reg : kind == OPK_V ? RDY_V + reg : RDY_M + 2 * reg);
 }
 
 /* Static issue information: slot class, scoreboard entries to check and to write. */
@@ -207,9 +207,9 @@ static void issue_info(d1s_pinsn *p)
         p->wb = rdy_index(p->dst_kind, p->dst_reg);
         /* WAW; matrix-unit ops chain through the accumulator forwarding path */
         p->chk[p->nchk++] =
-            p->dst_kind == OPK_M && p->is_mxu ? (uint8_t)(RDY_MFWD + p->dst_reg) : p->wb;
+            p->dst_kind == OPK_M && p->is_mxu ? (uint8_t)(RDY_MFWD + 2 * p->dst_reg) : p->wb;
         if (p->dst_kind == OPK_M)
-            p->wb_fwd = (uint8_t)(RDY_MFWD + p->dst_reg);
+            p->wb_fwd = (uint8_t)(RDY_MFWD + 2 * p->dst_reg);
     }
 }
 
