@@ -51,6 +51,9 @@ typedef struct d1r_backend_iface {
     bool (*supports)(void *ctx, const d1r_op_args *args);
     d1_status (*run)(void *ctx, const d1r_op_args *args);
     d1_status (*synchronize)(void *ctx); /* may be NULL: synchronous backend */
+    /* May be NULL: backend statistics appended by d1r_device_stats_print (the sim backend:
+     * simulated cycles and time per op, launch statistics). */
+    void (*stats_print)(void *ctx, FILE *f);
 } d1r_backend_iface;
 
 typedef struct d1r_backend {

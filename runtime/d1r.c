@@ -1,6 +1,7 @@
 /* Devices, tensors, the op dispatcher (argument checks once, supports() or CPU fallback)
  * and per-op statistics. */
 #include "backend.h"
+#include "sim/sim_backend.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -91,7 +92,7 @@ d1_status d1r_device_open(const char *spec, d1r_device **out)
         if (spec[3] == ':' && spec[4] == '\0')
             return d1_fail(D1_E_INVAL, "device 'sim:': empty target (chip, tile or a config "
                                        "file)");
-        return d1_fail(D1_E_UNSUPPORTED, "device '%s': simulator backend not built yet", spec);
+        return d1r_sim_device_open(spec, out, NULL); /* runtime/sim/sim_backend.h */
     }
     return d1_fail(D1_E_INVAL,
                    "unknown device '%s' (expected cpu, sim, sim:chip, sim:tile or "
@@ -164,6 +165,8 @@ void d1r_device_stats_print(const d1r_device *dev, FILE *f)
                 s->count, s->fallback_count, (double)s->host_ns / 1e6,
                 (double)s->host_ns / 1e3 / (double)s->count);
     }
+    if (dev->be.iface->stats_print)
+        dev->be.iface->stats_print(dev->be.ctx, f);
 }
 
 /* ---- tensors ------------------------------------------------------------------------- */

@@ -127,8 +127,8 @@ static d1_status one_run(const d1_config *cfg, int threads, uint64_t cycles, sp_
     return st;
 }
 
-static int measure(const char *name, const d1_config *cfg, int threads, uint64_t cycles,
-                   int repeat, sp_run *med)
+static int measure(const char *name, const d1_config *cfg, int threads, uint64_t cycles, int repeat,
+                   sp_run *med)
 {
     double rates[64], cpu[64];
     sp_run r;
@@ -141,8 +141,9 @@ static int measure(const char *name, const d1_config *cfg, int threads, uint64_t
             return 1;
         }
         if (i && r.cycles != med->cycles) {
-            fprintf(stderr, "d1 bench sim-speed: %s: runs differ (%" PRIu64 " vs %" PRIu64
-                    " cycles)\n", name, r.cycles, med->cycles);
+            fprintf(stderr,
+                    "d1 bench sim-speed: %s: runs differ (%" PRIu64 " vs %" PRIu64 " cycles)\n",
+                    name, r.cycles, med->cycles);
             return 1;
         }
         *med = r;
@@ -215,8 +216,8 @@ int d1_bench_simspeed(int argc, char **argv)
             rc = 1;
         else
             printf("chip   %5" PRIu64 " nodes  %8" PRIu64 " cycles  1 thread : %.3g node-cycles/s "
-                   "wall, %.3g per CPU-second (target >= 1e8)\n", r.nodes, r.cycles, r.rate,
-                   r.cpu_rate);
+                   "wall, %.3g per CPU-second (target >= 1e8)\n",
+                   r.nodes, r.cycles, r.rate, r.cpu_rate);
         if (!bad)
             d1_config_fini(&c1);
     }
@@ -227,11 +228,11 @@ int d1_bench_simspeed(int argc, char **argv)
             rc = 1;
         else {
             printf("tile   %5" PRIu64 " nodes  %8" PRIu64 " cycles  1 thread : %.3g node-cycles/s "
-                   "wall, %.3g per CPU-second; %" PRIu64 " cross-chip packets\n", r1.nodes,
-                   r1.cycles, r1.rate, r1.cpu_rate, r1.xpkts);
+                   "wall, %.3g per CPU-second; %" PRIu64 " cross-chip packets\n",
+                   r1.nodes, r1.cycles, r1.rate, r1.cpu_rate, r1.xpkts);
             printf("tile   %5" PRIu64 " nodes  %8" PRIu64 " cycles  2 threads: %.3g node-cycles/s "
-                   "wall (%.3g per thread), %.3g per CPU-second\n", r2.nodes, r2.cycles, r2.rate,
-                   r2.rate / 2, r2.cpu_rate);
+                   "wall (%.3g per thread), %.3g per CPU-second\n",
+                   r2.nodes, r2.cycles, r2.rate, r2.rate / 2, r2.cpu_rate);
             printf("parallel efficiency (2 threads): %.0f%% of wall-time speed-up (target >= 80%%; "
                    "needs 2 idle cores), %.0f%% of CPU efficiency; results %s\n",
                    100.0 * r2.rate / (2.0 * r1.rate), 100.0 * r2.cpu_rate / r1.cpu_rate,

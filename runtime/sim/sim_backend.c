@@ -128,6 +128,8 @@ static d1_status sim_run(void *ctx, const d1r_op_args *a)
     return D1_OK;
 }
 
+static void sim_stats_print(void *ctx, FILE *f) { d1r_sim_backend_print(ctx, f); }
+
 static const d1r_backend_iface sim_iface = {
     .name = "sim",
     .free = sim_free,
@@ -138,6 +140,7 @@ static const d1r_backend_iface sim_iface = {
     .supports = sim_supports,
     .run = sim_run,
     .synchronize = NULL,
+    .stats_print = sim_stats_print,
 };
 
 d1_status d1r_sim_backend_create(const char *spec, d1r_backend *out, void **ctx_out)

@@ -294,6 +294,20 @@ START_TEST(all_ops)
         ck_assert_msg(st.fallback_count == 0, "%s fell back", d1r_op_name((d1r_op)op));
         ck_assert_uint_eq(t->op_launches[op], st.count);
     }
+    /* the device statistics include the simulated time per op (backend stats hook) */
+    char buf[4096];
+    FILE *mf = fmemopen(buf, sizeof buf, "w");
+    d1r_device_stats_print(sim, mf);
+    fclose(mf);
+    ck_assert_ptr_nonnull(strstr(buf, "us simulated"));
+    ck_assert_ptr_nonnull(strstr(buf, "softmax_xent"));
+    /* d1r_device_open routes sim devices to this backend */
+    d1r_device *d2;
+    char spec[96];
+    snprintf(spec, sizeof spec, "sim:%s", small_cfg_path());
+    OK(d1r_device_open(spec, &d2));
+    ck_assert_str_eq(d1r_device_backend_name(d2), "sim");
+    d1r_device_close(d2);
     /* a bad label is reported as the CPU backend reports it */
     d1r_tensor *X, *L, *lo;
     int32_t bad[2] = {0, 9};
