@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char usage[] =
     "usage: d1 as IN.s -o OUT.elf [--config FILE ...] [--set key=value ...]\n"
@@ -27,26 +28,20 @@ int d1_cmd_as(int argc, char **argv)
         return d1_cli_fail("as", st);
     int rc = 0;
     for (int i = 1; i < argc && !rc; i++) {
+        static const char *const valued[] = {"-o", "--set", "--config"};
         const char *a = argv[i], *val = NULL;
-        int is_set = !strncmp(a, "--set", 5) && (a[5] == '\0' || a[5] == '=');
-        int is_cfg = !strncmp(a, "--config", 8) && (a[8] == '\0' || a[8] == '=');
-        int is_out = !strcmp(a, "-o");
-        if (is_set || is_cfg || is_out) {
-            const char *eq = is_out ? NULL : strchr(a, '=');
-            if (eq)
-                val = eq + 1;
-            else if (i + 1 < argc)
-                val = argv[++i];
-            else {
-                fprintf(stderr, "d1 as: %s needs a value\n", a);
-                rc = 1;
-                break;
-            }
-            if (is_out)
-                out = val;
-            else if ((st = is_set ? d1_config_set(&cfg, val) : d1_config_load_file(&cfg, val)))
-                rc = d1_cli_fail("as", st);
-        } else if (a[0] == '-' && a[1]) {
+        int k = 0, m = 0;
+        while (k < 3 && !(m = d1_cli_opt("as", valued[k], argc, argv, &i, &val)))
+            k++;
+        if (m < 0)
+            rc = 1;
+        else if (m && k == 0)
+            out = val;
+        else if (m && (st = k == 1 ? d1_config_set(&cfg, val) : d1_config_load_file(&cfg, val)))
+            rc = d1_cli_fail("as", st);
+        else if (m)
+            continue;
+        else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "d1 as: unknown option '%s' (see d1 as --help)\n", a);
             rc = 1;
         } else if (in) {
@@ -59,6 +54,12 @@ int d1_cmd_as(int argc, char **argv)
     if (!rc && (!in || !out)) {
         fprintf(stderr, "d1 as: %s (see d1 as --help)\n",
                 !in ? "missing input file" : "missing -o OUT.elf");
+        rc = 1;
+    }
+    struct stat si, so;
+    if (!rc && stat(in, &si) == 0 && stat(out, &so) == 0 && si.st_dev == so.st_dev &&
+        si.st_ino == so.st_ino) {
+        fprintf(stderr, "d1 as: output '%s' is the input file\n", out);
         rc = 1;
     }
     d1s_target t;

@@ -42,15 +42,18 @@ static int apply_args(const char *cmd, d1_config *cfg, int argc, char **argv, in
     *got = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *val = NULL;
-        int is_set = 0;
-        if (!strncmp(a, "--set", 5) && (a[5] == '\0' || a[5] == '=')) {
-            is_set = 1;
-        } else if (allow_config && !strncmp(a, "--config", 8) && (a[8] == '\0' || a[8] == '=')) {
-            /* is_set stays 0 */
-        } else if (a[0] == '-' && a[1]) {
+        int is_set = 1, m = d1_cli_opt(cmd, "--set", argc, argv, &i, &val);
+        if (!m && allow_config) {
+            is_set = 0;
+            m = d1_cli_opt(cmd, "--config", argc, argv, &i, &val);
+        }
+        if (m < 0)
+            return 1;
+        if (!m && a[0] == '-' && a[1]) {
             fprintf(stderr, "d1 %s: unknown option '%s' (see d1 %s --help)\n", cmd, a, cmd);
             return 1;
-        } else {
+        }
+        if (!m) {
             if (*got >= npos) {
                 fprintf(stderr, "d1 %s: unexpected argument '%s' (see d1 %s --help)\n", cmd, a,
                         cmd);
@@ -58,15 +61,6 @@ static int apply_args(const char *cmd, d1_config *cfg, int argc, char **argv, in
             }
             pos[(*got)++] = a;
             continue;
-        }
-        const char *eq = strchr(a, '=');
-        if (eq && (is_set ? a + 5 == eq : a + 8 == eq)) {
-            val = eq + 1;
-        } else if (i + 1 < argc) {
-            val = argv[++i];
-        } else {
-            fprintf(stderr, "d1 %s: %s needs a value\n", cmd, a);
-            return 1;
         }
         if (!cfg)
             continue; /* dry run: syntax of the command line only */

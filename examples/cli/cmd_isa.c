@@ -40,10 +40,14 @@ int d1_cmd_isa(int argc, char **argv)
             return 1;
         }
         for (int i = 2; i < argc; i++) {
+            const char *hex = argv[i];
+            if (hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X'))
+                hex += 2;
+            size_t nd = strspn(hex, "0123456789abcdefABCDEF");
             char *end;
             errno = 0;
-            unsigned long long w = strtoull(argv[i], &end, 16);
-            if (!*argv[i] || *end || errno || w > 0xffffffffull) {
+            unsigned long long w = nd ? strtoull(hex, &end, 16) : 0;
+            if (!nd || hex[nd] || errno || w > 0xffffffffull) {
                 fprintf(stderr, "d1 isa decode: '%s' is not a 32-bit hex word\n", argv[i]);
                 return 1;
             }

@@ -162,23 +162,15 @@ int d1_cmd_run(int argc, char **argv)
                                                  "--max-cycles",
                                                  "--net",
                                                  NULL};
-            int k;
-            for (k = 0; valued[k]; k++) {
-                size_t l = strlen(valued[k]);
-                if (!strncmp(a, valued[k], l) && (a[l] == '\0' || a[l] == '='))
-                    break;
+            int k, m = 0;
+            for (k = 0; valued[k] && !(m = d1_cli_opt("run", valued[k], argc, argv, &i, &val));
+                 k++)
+                ;
+            if (m < 0) {
+                rc = 1;
+                break;
             }
-            if (valued[k]) {
-                const char *eq = strchr(a, '=');
-                if (eq)
-                    val = eq + 1;
-                else if (i + 1 < argc)
-                    val = argv[++i];
-                else {
-                    fprintf(stderr, "d1 run: %s needs a value\n", valued[k]);
-                    rc = 1;
-                    break;
-                }
+            if (m) {
                 const char *o = valued[k];
                 if (!strcmp(o, "--config")) {
                     if (pass == 0 && (st = d1_config_load_file(&cfg, val)))

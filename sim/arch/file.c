@@ -14,6 +14,8 @@ d1_status d1_file_read(const char *path, size_t max_bytes, unsigned flags, const
     *size = 0;
     char *b = NULL;
     size_t n = 0, cap = 0;
+    if (!*path)
+        return d1_fail(D1_E_IO, "empty file name");
     FILE *f = fopen(path, "rb");
     if (!f)
         return d1_fail(D1_E_IO, "%s: %s", path, strerror(errno));

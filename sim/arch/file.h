@@ -14,8 +14,8 @@
 /* Read the file at path into *buf (malloc'ed, owned by the caller, NUL-terminated: the
  * terminator is not counted in *size). With magic (magic_len bytes), reading stops as soon
  * as the file is known not to start with it, so the caller's format check fails fast.
- * Errors: D1_E_IO "PATH: <strerror>" (missing, a directory, read error), D1_E_IO when the
- * file exceeds max_bytes, D1_E_NOMEM. On error *buf is NULL. */
+ * Errors: D1_E_IO "PATH: <strerror>" (missing, a directory, read error, empty path), D1_E_IO
+ * when the file exceeds max_bytes, D1_E_NOMEM. On error *buf is NULL. */
 d1_status d1_file_read(const char *path, size_t max_bytes, unsigned flags, const void *magic,
                        size_t magic_len, char **buf, size_t *size);
 

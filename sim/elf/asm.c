@@ -354,7 +354,8 @@ static d1_status ex_number(expr *e, int64_t *v)
 
 static d1_status ex_primary(expr *e, int64_t *v);
 
-/* ex_primary one level deeper (parentheses, unary operators): bounded, not the C stack. */
+/* ex_primary one level deeper (parentheses, unary operators), with a bounded depth so that
+ * no source can overflow the C stack. */
 static d1_status ex_nested(expr *e, int paren, int64_t *v)
 {
     if (e->depth >= EX_MAX_DEPTH)
