@@ -25,7 +25,7 @@ static const char usage[] =
     "  --set key=value      override one configuration key (repeatable, after files)\n"
     "  --timing-only        do not compute data (scalar integer state only; doc/node.md)\n"
     "  --net noc|direct     network: the mesh NoC (default) or fixed-latency direct delivery\n"
-    "  --max-cycles N       stop after N cycles (0 = no limit, the default)\n"
+    "  --max-cycles N       stop after N cycles (default 1000000000; 0 = no limit)\n"
     "  --stats OUT.json     write statistics as JSON (the effective config first)\n"
     "  --trace OUT.json     write a Perfetto/Chrome trace of the nodes of --trace-nodes\n"
     "  --trace-nodes LIST   nodes to trace, e.g. 0,5,10-20 (default 0)\n"
@@ -141,7 +141,7 @@ int d1_cmd_run(int argc, char **argv)
     }
     const char *in = NULL, *stats_path = NULL, *trace_path = NULL, *trace_nodes = "0";
     const char *vcd_path = NULL, *net = "noc";
-    long long max_cycles = 0, trace_max = 1000000, vcd_window = 1;
+    long long max_cycles = 1000000000LL, trace_max = 1000000, vcd_window = 1;
     int timing_only = 0, quiet = 0, rc = 0;
     d1_config cfg;
     d1_status st = d1_config_init(&cfg);
@@ -325,7 +325,8 @@ int d1_cmd_run(int argc, char **argv)
             d1s_stats_trap_line(stderr, chip, &res.trap);
             rc = 3;
         } else if (!rc && res.end == D1S_END_MAX_CYCLES) {
-            fprintf(stderr, "d1 run: stopped at --max-cycles %lld\n", max_cycles);
+            fprintf(stderr, "d1 run: stopped at --max-cycles %lld (raise it, or 0 for no limit)\n",
+                    max_cycles);
             rc = 4;
         }
     }

@@ -297,6 +297,10 @@ void d1s_node_raise(d1s_node *n, d1s_trap_cause cause, int thread, uint64_t deta
 
 void d1s_node_sem_post(d1s_node *n, uint32_t sem, uint32_t count, uint64_t now)
 {
+    if (count > UINT32_MAX - n->sems[sem]) { /* a wrapped count would fake a deadlock */
+        d1s_node_trap_at(n, NULL, D1S_TRAP_SEM_OVERFLOW, sem, now);
+        return;
+    }
     n->sems[sem] += count;
     for (int k = 0; k < n->nthreads; k++) {
         d1s_thr *t = &n->t[k];

@@ -43,6 +43,7 @@ typedef enum d1s_node_mode { D1S_NODE_FUNCTIONAL = 0, D1S_NODE_TIMING_ONLY = 1 }
     X(DMA_DESC, "dma-desc", "malformed DMA descriptor")                                            \
     X(UNSUPPORTED, "unsupported", "operation not supported by this model (HBM DMA)")               \
     X(GUEST, "trap", "trap instruction executed")                                                  \
+    X(SEM_OVERFLOW, "sem-overflow", "semaphore count would exceed 2^32-1")                         \
     X(DEADLOCK, "deadlock", "every thread blocked and nothing in flight anywhere")                 \
     X(WATCHDOG, "watchdog", "no progress for watchdog_cyc cycles")
 

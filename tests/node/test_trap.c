@@ -189,6 +189,29 @@ START_TEST(trap_write_read_only_csr)
 }
 END_TEST
 
+/* 262161 x spost 16383 > 2^32 - 1: the count must not wrap (which would later look like a
+ * deadlock); the post that would overflow traps. */
+START_TEST(trap_sem_overflow)
+{
+    th_init(&h, D1S_NODE_FUNCTIONAL, 1, NULL);
+    E(&h, LUI, 1, 0, 0, 32);      /* x1 = 32 << 13 = 262144 */
+    E(&h, ADDI, 1, 1, 0, 17);     /* x1 = 262161 */
+    E(&h, SPOST, 0, 0, 0, 16383); /* pc 8 */
+    E(&h, ADDI, 1, 1, 0, -1);
+    E(&h, BNE, 1, 0, 0, -2);
+    E(&h, HALT, 0, 0, 0, 0);
+    th_start(&h);
+    th_run(&h, 5000000);
+    const d1s_trap *t = th_trap(&h);
+    ck_assert_ptr_nonnull(t);
+    ck_assert_str_eq(d1s_trap_name(t->cause), "sem-overflow");
+    ck_assert_uint_eq(t->pc, 8);
+    ck_assert_uint_eq(t->detail, 0);
+    ck_assert_uint_eq(d1s_node_get_sem(h.n[0], 0), 262160u * 16383u);
+    th_fini(&h);
+}
+END_TEST
+
 START_TEST(trap_tstart_bad_thread)
 {
     th_init(&h, D1S_NODE_FUNCTIONAL, 1, NULL);
@@ -271,6 +294,7 @@ Suite *trap_suite(void)
     tcase_add_test(tc, trap_instruction);
     tcase_add_test(tc, trap_write_read_only_csr);
     tcase_add_test(tc, trap_tstart_bad_thread);
+    tcase_add_test(tc, trap_sem_overflow);
     tcase_add_test(tc, trap_in_thread_1);
     tcase_add_test(tc, halt_stops_thread);
     tcase_add_test(tc, blocked_node_reports_no_event);
