@@ -130,8 +130,27 @@ static ring ring_of(const d1k_allreduce *a, int k, uint32_t i)
 
 /* ---- program ------------------------------------------------------------------------------ */
 
-enum { XN = 10, XP, XNEXT, XPREV, XBASE, XC, XSTEPS, XS, XCS, XLOC, XT0, XT1, XREM, XCR, XDST,
-       XSLOT, XOFF, XSCR, XTWO };
+enum {
+    XN = 10,
+    XP,
+    XNEXT,
+    XPREV,
+    XBASE,
+    XC,
+    XSTEPS,
+    XS,
+    XCS,
+    XLOC,
+    XT0,
+    XT1,
+    XREM,
+    XCR,
+    XDST,
+    XSLOT,
+    XOFF,
+    XSCR,
+    XTWO
+};
 
 /* Semaphores: 1 = local DMA sent; per phase k: 2 + 3k / 3 + 3k data of an even / odd step
  * arrived, 4 + 3k slot credit (the next node consumed a step); 16 + k: the ring's next node
@@ -440,7 +459,9 @@ double d1k_allreduce_model_cyc(d1k_ar_algo algo, uint32_t n, uint32_t rows, uint
         return (n - 1) * (2 * alpha_cyc + 2 * c / beta_bytes_per_cyc + c / gamma_bytes_per_cyc);
     }
     double c1 = B / cols, c2 = c1 / rows;
-    double row = (cols - 1) * (2 * alpha_cyc + 2 * c1 / beta_bytes_per_cyc + c1 / gamma_bytes_per_cyc);
-    double col = (rows - 1) * (2 * alpha_cyc + 2 * c2 / beta_bytes_per_cyc + c2 / gamma_bytes_per_cyc);
+    double row =
+        (cols - 1) * (2 * alpha_cyc + 2 * c1 / beta_bytes_per_cyc + c1 / gamma_bytes_per_cyc);
+    double col =
+        (rows - 1) * (2 * alpha_cyc + 2 * c2 / beta_bytes_per_cyc + c2 / gamma_bytes_per_cyc);
     return row + col;
 }

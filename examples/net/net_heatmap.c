@@ -12,7 +12,8 @@ static const char usage[] =
     "usage: d1 net heatmap [--src NODE] [options]\n"
     "Measure the zero-load latency of a probe from NODE (id or x,y; default 0,0) to every\n"
     "node of the tile or system and draw it as a heat map over the global node grid, chip\n"
-    "borders drawn, harvested positions blank. Each measurement is checked against the\n"
+    "borders white, tile borders black, harvested positions blank. Each measurement is checked "
+    "against the\n"
     "formula of doc/tile.md. Probes are sent one after the other, spaced by more than the\n"
     "largest latency, so they never meet.\n"
     "\n"
@@ -165,12 +166,16 @@ int d1_net_heatmap(int argc, char **argv)
                 "set xrange [-0.5:%d.5]\nset yrange [%d.5:-0.5]\nset size ratio -1\n"
                 "set xlabel 'x'\nset ylabel 'y'\nset cblabel 'cycles'\nset palette rgb 33,13,10\n",
                 src, sx, sy, W - 1, H - 1);
+        /* chip borders white, tile borders black and thicker */
+        int tcx = (int)o.cfg.tile_chips_x, tcy = (int)o.cfg.tile_chips_y;
         for (int cx = 1; cx < d1s_tile_chips_x(t); cx++)
-            fprintf(gp, "set arrow from %g,-0.5 to %g,%g nohead front lc rgb 'white' lw 1.5\n",
-                    cx * cw - 0.5, cx * cw - 0.5, H - 0.5);
+            fprintf(gp, "set arrow from %g,-0.5 to %g,%g nohead front lc rgb '%s' lw %s\n",
+                    cx * cw - 0.5, cx * cw - 0.5, H - 0.5, cx % tcx ? "white" : "black",
+                    cx % tcx ? "1.5" : "3");
         for (int cy = 1; cy < d1s_tile_chips_y(t); cy++)
-            fprintf(gp, "set arrow from -0.5,%g to %g,%g nohead front lc rgb 'white' lw 1.5\n",
-                    cy * ch - 0.5, W - 0.5, cy * ch - 0.5);
+            fprintf(gp, "set arrow from -0.5,%g to %g,%g nohead front lc rgb '%s' lw %s\n",
+                    cy * ch - 0.5, W - 0.5, cy * ch - 0.5, cy % tcy ? "white" : "black",
+                    cy % tcy ? "1.5" : "3");
         fprintf(gp, "plot '%s.dat' using 1:2:3 with image notitle\n", o.out);
         fclose(gp);
         gp = NULL;

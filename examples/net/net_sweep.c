@@ -6,6 +6,7 @@
 #include "sim/arch/config.h"
 #include "sim/noc/noc.h"
 #include "sim/noc/traffic.h"
+#include "sim/tile/tile.h"
 #include "sim/trace/plot.h"
 
 #include <errno.h>
@@ -37,6 +38,10 @@ static void help(void)
            "  --seed S          PRNG seed (default 1)\n"
            "  --hotspot X,Y     hotspot node (default: nearest the centre)\n"
            "  --hotspot-frac F  fraction of packets to the hotspot (default 0.2)\n"
+           "  --tile            the whole tile (tile_chips_x x tile_chips_y chips, tiles_x x\n"
+           "                    tiles_y tiles; doc/tile.md): the patterns over the global node\n"
+           "                    grid, packets crossing chip edges; network latency and hops are\n"
+           "                    not measured there (0)\n"
            "  --all             keep going after saturation (default: stop after two\n"
            "                    saturated rates)\n"
            "  --config FILE     configuration file (key = value)\n"
@@ -224,7 +229,7 @@ int d1_net_sweep(int argc, char **argv)
     tp.drain_max_cyc = 5000;
     const char *rates_spec = "0.05:1:0.05", *cfg_path = NULL, *csv = NULL, *png = NULL;
     const char *sets[MAX_SETS];
-    int nsets = 0, all = 0, mesh_w = 0, mesh_h = 0;
+    int nsets = 0, all = 0, mesh_w = 0, mesh_h = 0, tile = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -232,6 +237,9 @@ int d1_net_sweep(int argc, char **argv)
         int takes = 1;
         if (!strcmp(a, "--all")) {
             all = 1;
+            takes = 0;
+        } else if (!strcmp(a, "--tile")) {
+            tile = 1;
             takes = 0;
         } else if (!v) {
             static const char *const known[] = {
@@ -337,6 +345,8 @@ int d1_net_sweep(int argc, char **argv)
         goto fail;
 
     d1s_noc *noc = NULL;
+    d1s_tile *tl = NULL;
+    d1s_tile_opts topts = {D1S_NODE_TIMING_ONLY, 0};
     if ((s = d1s_noc_create(&cfg, NULL, &noc)) != D1_OK)
         goto fail;
     int holes = 0;
@@ -350,10 +360,28 @@ int d1_net_sweep(int argc, char **argv)
     d1s_noc_destroy(noc);
     if (s != D1_OK)
         goto fail;
+    if (tile) { /* the zero-load latency over the whole system (sampled sources) */
+        if ((s = d1s_tile_create(&cfg, &topts, &tl)) != D1_OK)
+            goto fail;
+        s = d1s_tile_traffic_zero_load(tl, &tp, 2000, &zl);
+        d1s_tile_destroy(tl);
+        if (s != D1_OK)
+            goto fail;
+    }
     char desc[256];
-    snprintf(desc, sizeof desc, "%s, %u-flit packets, %dx%d mesh (%d harvested), link %lld B/cycle",
-             d1s_traffic_pattern_name(tp.pattern), tp.size_flits, (int)cfg.mesh_cols,
-             (int)cfg.mesh_rows, holes, (long long)cfg.link_bytes_per_cyc);
+    if (tile)
+        snprintf(desc, sizeof desc,
+                 "%s, %u-flit packets, tile of %lldx%lld chips x %lldx%lld tiles (%dx%d mesh, %d "
+                 "harvested per chip), SerDes %lld B/cycle per edge",
+                 d1s_traffic_pattern_name(tp.pattern), tp.size_flits, (long long)cfg.tile_chips_x,
+                 (long long)cfg.tile_chips_y, (long long)cfg.tiles_x, (long long)cfg.tiles_y,
+                 (int)cfg.mesh_cols, (int)cfg.mesh_rows, holes,
+                 (long long)cfg.serdes_bytes_per_cyc);
+    else
+        snprintf(desc, sizeof desc,
+                 "%s, %u-flit packets, %dx%d mesh (%d harvested), link %lld B/cycle",
+                 d1s_traffic_pattern_name(tp.pattern), tp.size_flits, (int)cfg.mesh_cols,
+                 (int)cfg.mesh_rows, holes, (long long)cfg.link_bytes_per_cyc);
     printf("# d1 net sweep: %s\n# zero-load packet latency %.2f cycles; warm-up %llu, measure "
            "%llu, drain <= %llu cycles; seed %llu\n",
            desc, zl, (unsigned long long)tp.warmup_cyc, (unsigned long long)tp.measure_cyc,
@@ -374,12 +402,19 @@ int d1_net_sweep(int argc, char **argv)
             continue;
         }
         tp.rate_flits = rates[k];
-        if ((s = d1s_noc_create(&cfg, NULL, &noc)) != D1_OK)
-            goto fail;
         point *pt = &pts[n];
         pt->rate = rates[k];
-        s = d1s_traffic_run(noc, &tp, &pt->r);
-        d1s_noc_destroy(noc);
+        if (tile) { /* a fresh tile per load point */
+            if ((s = d1s_tile_create(&cfg, &topts, &tl)) != D1_OK)
+                goto fail;
+            s = d1s_tile_traffic_run(tl, &tp, &pt->r);
+            d1s_tile_destroy(tl);
+        } else {
+            if ((s = d1s_noc_create(&cfg, NULL, &noc)) != D1_OK)
+                goto fail;
+            s = d1s_traffic_run(noc, &tp, &pt->r);
+            d1s_noc_destroy(noc);
+        }
         if (s != D1_OK)
             goto fail;
         const d1s_traffic_result *r = &pt->r;

@@ -3,14 +3,11 @@
 
 #include "sim/elf/asm.h"
 #include "sim/elf/emit.h"
+#include "sim/trace/plot.h"
 
 #include <errno.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-
-extern char **environ;
 
 int d1n_int(const char *cmd, const char *what, const char *s, long long lo, long long hi,
             long long *out)
@@ -238,22 +235,16 @@ int d1n_plot(const char *cmd, const d1n_opts *o)
     if (!gp)
         return 1;
     snprintf(gp, l, "%s.gp", o->out);
-    char *args[] = {"gnuplot", gp, NULL};
-    pid_t pid;
-    int rc = posix_spawnp(&pid, "gnuplot", NULL, NULL, args, environ);
-    if (rc != 0) {
-        fprintf(stderr, "d1 net %s: gnuplot not found: %s written, no PNG\n", cmd, gp);
-        free(gp);
-        return 0;
+    d1_status st = d1s_plot_run(gp);
+    int rc = 0;
+    if (st == D1_E_UNSUPPORTED)
+        fprintf(stderr, "d1 net %s: %s: %s written, no PNG\n", cmd, d1_last_error(), gp);
+    else if (st != D1_OK) {
+        fprintf(stderr, "d1 net %s: %s\n", cmd, d1_last_error());
+        rc = 1;
     }
-    int status = 0;
-    waitpid(pid, &status, 0);
     free(gp);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        fprintf(stderr, "d1 net %s: gnuplot failed on %s.gp\n", cmd, o->out);
-        return 1;
-    }
-    return 0;
+    return rc;
 }
 
 double d1n_ns(const d1_config *cfg, double cyc)

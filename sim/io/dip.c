@@ -13,8 +13,7 @@ struct d1s_dip {
     d1s_dip_stats st;
 };
 
-d1_status d1s_dip_create(const d1_config *cfg, uint32_t global_id, int functional,
-                         d1s_dip **out)
+d1_status d1s_dip_create(const d1_config *cfg, uint32_t global_id, int functional, d1s_dip **out)
 {
     *out = NULL;
     d1s_dip *d = calloc(1, sizeof *d);
@@ -47,13 +46,34 @@ void d1s_dip_destroy(d1s_dip *d)
     free(d);
 }
 
-uint32_t d1s_dip_id(const d1s_dip *d) { return d->id; }
-d1s_hbm *d1s_dip_hbm(d1s_dip *d) { return d->hbm; }
-void d1s_dip_get_stats(const d1s_dip *d, d1s_dip_stats *out) { *out = d->st; }
-const d1s_xlink *d1s_dip_link_in(const d1s_dip *d) { return &d->in; }
-const d1s_xlink *d1s_dip_link_out(const d1s_dip *d) { return &d->out; }
-const d1s_xlink *d1s_dip_hbm_port(const d1s_dip *d) { return &d->port; }
-const d1s_xlink *d1s_dip_pcie(const d1s_dip *d) { return &d->pcie; }
+uint32_t d1s_dip_id(const d1s_dip *d)
+{
+    return d->id;
+}
+d1s_hbm *d1s_dip_hbm(d1s_dip *d)
+{
+    return d->hbm;
+}
+void d1s_dip_get_stats(const d1s_dip *d, d1s_dip_stats *out)
+{
+    *out = d->st;
+}
+const d1s_xlink *d1s_dip_link_in(const d1s_dip *d)
+{
+    return &d->in;
+}
+const d1s_xlink *d1s_dip_link_out(const d1s_dip *d)
+{
+    return &d->out;
+}
+const d1s_xlink *d1s_dip_hbm_port(const d1s_dip *d)
+{
+    return &d->port;
+}
+const d1s_xlink *d1s_dip_pcie(const d1s_dip *d)
+{
+    return &d->pcie;
+}
 
 static uint64_t wire_bytes(const d1s_pkt *pkt)
 {
@@ -62,14 +82,13 @@ static uint64_t wire_bytes(const d1s_pkt *pkt)
     return D1S_PKT_BYTES;
 }
 
-uint64_t d1s_dip_from_tile(d1s_dip *d, const d1s_pkt *pkt, uint64_t leave_cyc,
-                           d1s_dip_emit_fn emit, void *ctx)
+uint64_t d1s_dip_from_tile(d1s_dip *d, const d1s_pkt *pkt, uint64_t leave_cyc, d1s_dip_emit_fn emit,
+                           void *ctx)
 {
     uint64_t ta = d1s_xlink_send(&d->in, leave_cyc, wire_bytes(pkt));
     d->st.reqs++;
     if (pkt->kind == D1S_PKT_PUT) {
-        if (pkt->addr > d1s_hbm_size(d->hbm) ||
-            pkt->len_bytes > d1s_hbm_size(d->hbm) - pkt->addr) {
+        if (pkt->addr > d1s_hbm_size(d->hbm) || pkt->len_bytes > d1s_hbm_size(d->hbm) - pkt->addr) {
             d->st.errors++;
             return ta;
         }
@@ -145,13 +164,12 @@ d1_status d1s_dip_host_write(d1s_dip *d, uint64_t addr, const void *src, size_t 
     return st;
 }
 
-d1_status d1s_dip_host_read(d1s_dip *d, uint64_t addr, void *dst, size_t len,
-                            uint64_t start_cyc, uint64_t *done_cyc)
+d1_status d1s_dip_host_read(d1s_dip *d, uint64_t addr, void *dst, size_t len, uint64_t start_cyc,
+                            uint64_t *done_cyc)
 {
     d1_status st = host_xfer(d, addr, len, start_cyc, done_cyc);
     if (st == D1_OK && dst)
-        st = d->functional ? d1s_hbm_read(d->hbm, addr, dst, len)
-                           : (memset(dst, 0, len), D1_OK);
+        st = d->functional ? d1s_hbm_read(d->hbm, addr, dst, len) : (memset(dst, 0, len), D1_OK);
     if (st == D1_OK)
         d->st.hbm_read_bytes += len;
     return st;

@@ -44,8 +44,14 @@ void d1s_hbm_destroy(d1s_hbm *h)
     free(h);
 }
 
-uint64_t d1s_hbm_size(const d1s_hbm *h) { return h->size; }
-size_t d1s_hbm_resident_bytes(const d1s_hbm *h) { return h->n * (size_t)D1S_HBM_PAGE_BYTES; }
+uint64_t d1s_hbm_size(const d1s_hbm *h)
+{
+    return h->size;
+}
+size_t d1s_hbm_resident_bytes(const d1s_hbm *h)
+{
+    return h->n * (size_t)D1S_HBM_PAGE_BYTES;
+}
 
 static uint8_t *find(const d1s_hbm *h, uint64_t pno)
 {

@@ -14,8 +14,8 @@
 
 typedef struct d1s_xlink {
     uint64_t num, den, lat_cyc;
-    uint64_t busy_units;     /* the link is busy until this time (units above) */
-    uint64_t bytes, pkts;    /* carried so far */
+    uint64_t busy_units;          /* the link is busy until this time (units above) */
+    uint64_t bytes, pkts;         /* carried so far */
     uint64_t first_cyc, last_cyc; /* first offer, last departure (utilisation window) */
 } d1s_xlink;
 

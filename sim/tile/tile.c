@@ -20,6 +20,8 @@ typedef struct chip_ctx {
     d1s_tile *t;
     uint32_t k;
     int cx, cy;
+    /* synthetic traffic delivered on this chip (d1s_tile_traffic_run) */
+    uint64_t tr_done, tr_lat_sum, tr_lat_max, tr_win_flits;
     /* probes delivered on this chip (written only by the thread stepping the chip) */
     uint64_t probe_pkts, probe_bytes, probe_first_cyc, probe_last_cyc;
 } chip_ctx;
@@ -42,9 +44,10 @@ typedef struct xref {
 struct d1s_tile {
     const d1_config *cfg;
     d1s_tile_opts opts;
-    int cols, rows;      /* nodes per chip */
-    int tcx, tcy;        /* chips per tile */
-    int CX, CY;          /* chips in the system */
+    const d1s_chip *like; /* during create only: routing table source of chip 0 */
+    int cols, rows; /* nodes per chip */
+    int tcx, tcy;   /* chips per tile */
+    int CX, CY;     /* chips in the system */
     uint32_t K, npc, nodes;
     d1s_chip **chip;
     chip_ctx *ctx;
@@ -63,18 +66,27 @@ struct d1s_tile {
     d1_status *cst;
     xref *xs;
     size_t xs_cap;
+    const d1s_chip_xpkt **xlists; /* [K] exchange: each chip's outbound list and count */
+    size_t *xcounts;
     uint64_t xseq;
     uint64_t xpkts, dropped;
     d1_status xerr;
     d1_config noc_cfg; /* cfg with the routers' local ports as wide as a mesh link */
     int noc_cfg_ok;
+    uint64_t tr_m0, tr_m1;   /* synthetic traffic: measurement window */
     uint64_t hbm_probe_cyc;  /* arrival of the HBM probe's response */
     uint64_t *probe_arrival; /* during d1s_tile_probe_batch: arrival cycle per probe */
     size_t n_probes;
 };
 
-static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
-static int opp(int d) { return d ^ 2; }
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
+}
+static int opp(int d)
+{
+    return d ^ 2;
+}
 
 /* ---- geometry and routing ------------------------------------------------------------- */
 
@@ -93,8 +105,10 @@ static uint32_t border_search(const d1s_chip *c, int cols, int rows, int side, i
             int j = i + sgn * o;
             if (j < 0 || j >= len)
                 continue;
-            int x = side == D1S_TILE_N || side == D1S_TILE_S ? j : (side == D1S_TILE_E ? cols - 1 : 0);
-            int y = side == D1S_TILE_W || side == D1S_TILE_E ? j : (side == D1S_TILE_S ? rows - 1 : 0);
+            int x =
+                side == D1S_TILE_N || side == D1S_TILE_S ? j : (side == D1S_TILE_E ? cols - 1 : 0);
+            int y =
+                side == D1S_TILE_W || side == D1S_TILE_E ? j : (side == D1S_TILE_S ? rows - 1 : 0);
             uint32_t id = d1s_chip_id_at(c, x, y);
             if (id != NIL)
                 return id;
@@ -133,15 +147,15 @@ static int target_of(const d1s_tile *t, uint32_t src_local, uint32_t dst, int *t
     *tcy = (int)(di->chip / (uint32_t)t->CX);
     int sx = t->lx[src_local];
     *col = di->edge == D1S_TILE_W ? 0
-           : di->edge == D1S_TILE_E ? t->cols - 1
-           : (sx >= di->a && sx < di->b ? sx : di->a + sx % (di->b - di->a));
+           : di->edge == D1S_TILE_E
+               ? t->cols - 1
+               : (sx >= di->a && sx < di->b ? sx : di->a + sx % (di->b - di->a));
     return 0;
 }
 
 /* Border node (local id) through which a packet at local node `cur` of chip (cx, cy)
  * leaves towards dst, with the side it leaves through (4 = into the DIP). */
-static uint32_t route_exit(const d1s_tile *t, int cx, int cy, uint32_t cur, uint32_t dst,
-                           int *side)
+static uint32_t route_exit(const d1s_tile *t, int cx, int cy, uint32_t cur, uint32_t dst, int *side)
 {
     int tcx, tcy, col;
     const dip_info *di;
@@ -187,6 +201,18 @@ static int cb_deliver(void *vctx, const d1s_pkt *pkt, uint64_t now)
     }
     if (pkt->kind != D1S_TILE_PKT_PROBE)
         return 0;
+    if (pkt->last == 2) { /* synthetic traffic: pad = measured */
+        uint64_t lat = now - pkt->inject_cyc;
+        if (pkt->pad) {
+            cc->tr_done++;
+            cc->tr_lat_sum += lat;
+            if (lat > cc->tr_lat_max)
+                cc->tr_lat_max = lat;
+        }
+        if (now >= cc->t->tr_m0 && now < cc->t->tr_m1)
+            cc->tr_win_flits += (pkt->len_bytes + 63) / 64;
+        return 1;
+    }
     if (!cc->probe_pkts)
         cc->probe_first_cyc = now;
     cc->probe_pkts++;
@@ -233,12 +259,13 @@ static d1_status setup_dips(d1s_tile *t)
         for (int d = 0; d < 4; d++)
             if (*p == names[d] || *p == names[d] - 'a' + 'A') {
                 if (has[d])
-                    return d1_fail(D1_E_CONFIG, "dip_edges = \"%s\": edge '%c' repeated", edges, *p);
+                    return d1_fail(D1_E_CONFIG, "dip_edges = \"%s\": edge '%c' repeated", edges,
+                                   *p);
                 has[d] = found = 1;
             }
         if (!found)
-            return d1_fail(D1_E_CONFIG, "dip_edges = \"%s\": '%c' is not one of n, e, s, w",
-                           edges, *p);
+            return d1_fail(D1_E_CONFIG, "dip_edges = \"%s\": '%c' is not one of n, e, s, w", edges,
+                           *p);
     }
     int D = (int)t->cfg->dips_per_edge;
     uint32_t ntiles = (uint32_t)(t->cfg->tiles_x * t->cfg->tiles_y);
@@ -296,7 +323,8 @@ static d1_status setup_dips(d1s_tile *t)
                             di->nodes[di->n_nodes++] = g;
                     }
                     if (!di->n_nodes)
-                        return d1_fail(D1_E_CONFIG, "DIP %u: every attach position is harvested", i);
+                        return d1_fail(D1_E_CONFIG, "DIP %u: every attach position is harvested",
+                                       i);
                     d1_status st = d1s_dip_create(t->cfg, t->nodes + i,
                                                   t->opts.mode == D1S_NODE_FUNCTIONAL, &di->dip);
                     if (st != D1_OK)
@@ -317,7 +345,7 @@ static d1_status create_chip(d1s_tile *t, const d1s_chip_opts *co, uint32_t k)
     pl.ctx = cc;
     pl.exit_node = cb_exit_node;
     pl.node_ok = cb_node_ok;
-    pl.like = k ? t->chip[0] : NULL;
+    pl.like = k ? t->chip[0] : t->like;
     pl.noc_cfg = &t->noc_cfg;
     d1_status st = d1s_chip_create_placed(t->cfg, co, &pl, &t->chip[k]);
     if (st == D1_OK)
@@ -327,6 +355,12 @@ static d1_status create_chip(d1s_tile *t, const d1s_chip_opts *co, uint32_t k)
 
 d1_status d1s_tile_create(const d1_config *cfg, const d1s_tile_opts *opts, d1s_tile **out)
 {
+    return d1s_tile_create_like(cfg, opts, NULL, out);
+}
+
+d1_status d1s_tile_create_like(const d1_config *cfg, const d1s_tile_opts *opts,
+                               const d1s_chip *like, d1s_tile **out)
+{
     *out = NULL;
     d1_status st = D1_OK;
     d1s_tile *t = calloc(1, sizeof *t);
@@ -335,6 +369,7 @@ d1_status d1s_tile_create(const d1_config *cfg, const d1s_tile_opts *opts, d1s_t
     t->cfg = cfg;
     if (opts)
         t->opts = *opts;
+    t->like = like;
     st = d1_config_copy(&t->noc_cfg, cfg);
     if (st != D1_OK)
         goto fail;
@@ -359,7 +394,10 @@ d1_status d1s_tile_create(const d1_config *cfg, const d1s_tile_opts *opts, d1s_t
     t->cst = calloc(t->K, sizeof *t->cst);
     t->link = calloc((size_t)t->K * 4, sizeof *t->link);
     t->link_kind = calloc((size_t)t->K * 4, 1);
-    if (!t->chip || !t->ctx || !t->next || !t->cres || !t->cst || !t->link || !t->link_kind) {
+    t->xlists = calloc(t->K, sizeof *t->xlists);
+    t->xcounts = calloc(t->K, sizeof *t->xcounts);
+    if (!t->chip || !t->ctx || !t->next || !t->cres || !t->cst || !t->link || !t->link_kind ||
+        !t->xlists || !t->xcounts) {
         st = d1_fail(D1_E_NOMEM, "tile");
         goto fail;
     }
@@ -447,9 +485,9 @@ d1_status d1s_tile_create(const d1_config *cfg, const d1s_tile_opts *opts, d1s_t
         wmin = (uint64_t)cfg->serdes_lat_cyc;
     if (cfg->window_cyc > 0) {
         if ((uint64_t)cfg->window_cyc > wmin) {
-            st = d1_fail(D1_E_CONFIG,
-                         "window_cyc = %lld exceeds the smallest crossing latency %llu",
-                         (long long)cfg->window_cyc, (unsigned long long)wmin);
+            st =
+                d1_fail(D1_E_CONFIG, "window_cyc = %lld exceeds the smallest crossing latency %llu",
+                        (long long)cfg->window_cyc, (unsigned long long)wmin);
             goto fail;
         }
         wmin = (uint64_t)cfg->window_cyc;
@@ -462,6 +500,7 @@ d1_status d1s_tile_create(const d1_config *cfg, const d1s_tile_opts *opts, d1s_t
 #else
     t->threads = 1;
 #endif
+    t->like = NULL;
     *out = t;
     return D1_OK;
 
@@ -493,24 +532,65 @@ void d1s_tile_destroy(d1s_tile *t)
     free(t->lx);
     free(t->ly);
     free(t->xs);
+    free(t->xlists);
+    free(t->xcounts);
     if (t->noc_cfg_ok)
         d1_config_fini(&t->noc_cfg);
     free(t);
 }
 
-int d1s_tile_chips_x(const d1s_tile *t) { return t->CX; }
-int d1s_tile_chips_y(const d1s_tile *t) { return t->CY; }
-uint32_t d1s_tile_chip_count(const d1s_tile *t) { return t->K; }
-uint32_t d1s_tile_nodes_per_chip(const d1s_tile *t) { return t->npc; }
-uint32_t d1s_tile_node_count(const d1s_tile *t) { return t->nodes; }
-uint32_t d1s_tile_dip_count(const d1s_tile *t) { return t->ndips; }
-uint64_t d1s_tile_window_cyc(const d1s_tile *t) { return t->W; }
-int d1s_tile_threads(const d1s_tile *t) { return t->threads; }
-int d1s_tile_width(const d1s_tile *t) { return t->CX * t->cols; }
-int d1s_tile_height(const d1s_tile *t) { return t->CY * t->rows; }
-uint64_t d1s_tile_now(const d1s_tile *t) { return t->now; }
-d1s_chip *d1s_tile_chip(d1s_tile *t, uint32_t k) { return k < t->K ? t->chip[k] : NULL; }
-d1s_dip *d1s_tile_dip(d1s_tile *t, uint32_t i) { return i < t->ndips ? t->dips[i].dip : NULL; }
+int d1s_tile_chips_x(const d1s_tile *t)
+{
+    return t->CX;
+}
+int d1s_tile_chips_y(const d1s_tile *t)
+{
+    return t->CY;
+}
+uint32_t d1s_tile_chip_count(const d1s_tile *t)
+{
+    return t->K;
+}
+uint32_t d1s_tile_nodes_per_chip(const d1s_tile *t)
+{
+    return t->npc;
+}
+uint32_t d1s_tile_node_count(const d1s_tile *t)
+{
+    return t->nodes;
+}
+uint32_t d1s_tile_dip_count(const d1s_tile *t)
+{
+    return t->ndips;
+}
+uint64_t d1s_tile_window_cyc(const d1s_tile *t)
+{
+    return t->W;
+}
+int d1s_tile_threads(const d1s_tile *t)
+{
+    return t->threads;
+}
+int d1s_tile_width(const d1s_tile *t)
+{
+    return t->CX * t->cols;
+}
+int d1s_tile_height(const d1s_tile *t)
+{
+    return t->CY * t->rows;
+}
+uint64_t d1s_tile_now(const d1s_tile *t)
+{
+    return t->now;
+}
+d1s_chip *d1s_tile_chip(d1s_tile *t, uint32_t k)
+{
+    return k < t->K ? t->chip[k] : NULL;
+}
+d1s_dip *d1s_tile_dip(d1s_tile *t, uint32_t i)
+{
+    return i < t->ndips ? t->dips[i].dip : NULL;
+}
 
 d1s_node *d1s_tile_node(d1s_tile *t, uint32_t id)
 {
@@ -576,8 +656,8 @@ d1_status d1s_tile_dip_attach(const d1s_tile *t, uint32_t i, uint32_t *chip, int
 
 /* ---- loading ------------------------------------------------------------------------------ */
 
-d1_status d1s_tile_load_program(d1s_tile *t, uint32_t first, uint32_t last,
-                                const uint32_t *words, size_t n_words, uint64_t entry)
+d1_status d1s_tile_load_program(d1s_tile *t, uint32_t first, uint32_t last, const uint32_t *words,
+                                size_t n_words, uint64_t entry)
 {
     if (first > last || last >= t->nodes)
         return d1_fail(D1_E_INVAL, "nodes %u..%u outside the %u nodes", first, last, t->nodes);
@@ -602,29 +682,52 @@ d1_status d1s_tile_load_image(d1s_tile *t, uint32_t id, uint64_t addr, const voi
 
 d1_status d1s_tile_load_kernel(d1s_tile *t, const d1s_kernel *k)
 {
+    /* images first; then every run of adjacent placements with the same program and entry is
+     * started with one load (collective kernels place one program on thousands of single
+     * nodes, each with its own parameter image: one predecoded copy per chip, not per node) */
     size_t npl = d1s_kernel_placement_count(k);
-    for (size_t i = 0; i < npl; i++) {
-        const d1s_placement *pl = d1s_kernel_placement(k, i);
-        const d1s_program *pr = d1s_kernel_program(k, pl->program);
-        uint32_t last = pl->node_last == D1S_NODE_LAST ? t->nodes - 1 : pl->node_last;
-        if (!pr)
-            return d1_fail(D1_E_INVAL, "placement %zu: no program %u", i, pl->program);
-        if (pl->node_first > last || last >= t->nodes)
-            return d1_fail(D1_E_INVAL, "placement %zu: nodes %u..%u outside the %u nodes", i,
-                           pl->node_first, last, t->nodes);
-        for (uint32_t id = pl->node_first; id <= last; id++)
-            for (size_t m = 0; m < pl->n_images; m++) {
-                const d1s_image *img = d1s_kernel_image(k, pl->images[m]);
-                if (!img)
-                    return d1_fail(D1_E_INVAL, "placement %zu: no image %u", i, pl->images[m]);
-                d1_status st = d1s_tile_load_image(t, id, img->addr, img->bytes, img->size);
-                if (st != D1_OK)
-                    return st;
+    uint32_t run_first = 0, run_last = 0, run_prog = 0;
+    uint64_t run_entry = 0;
+    int have_run = 0;
+    for (size_t i = 0; i <= npl; i++) {
+        const d1s_placement *pl = i < npl ? d1s_kernel_placement(k, i) : NULL;
+        uint32_t last = 0;
+        if (pl) {
+            last = pl->node_last == D1S_NODE_LAST ? t->nodes - 1 : pl->node_last;
+            if (!d1s_kernel_program(k, pl->program))
+                return d1_fail(D1_E_INVAL, "placement %zu: no program %u", i, pl->program);
+            if (pl->node_first > last || last >= t->nodes)
+                return d1_fail(D1_E_INVAL, "placement %zu: nodes %u..%u outside the %u nodes", i,
+                               pl->node_first, last, t->nodes);
+            for (uint32_t id = pl->node_first; id <= last; id++)
+                for (size_t m = 0; m < pl->n_images; m++) {
+                    const d1s_image *img = d1s_kernel_image(k, pl->images[m]);
+                    if (!img)
+                        return d1_fail(D1_E_INVAL, "placement %zu: no image %u", i, pl->images[m]);
+                    d1_status st = d1s_tile_load_image(t, id, img->addr, img->bytes, img->size);
+                    if (st != D1_OK)
+                        return st;
+                }
+            if (have_run && pl->program == run_prog && pl->entry == run_entry &&
+                pl->node_first == run_last + 1) {
+                run_last = last;
+                continue;
             }
-        d1_status st = d1s_tile_load_program(t, pl->node_first, last, pr->words, pr->n_words,
-                                             pl->entry);
-        if (st != D1_OK)
-            return st;
+        }
+        if (have_run) {
+            const d1s_program *pr = d1s_kernel_program(k, run_prog);
+            d1_status st =
+                d1s_tile_load_program(t, run_first, run_last, pr->words, pr->n_words, run_entry);
+            if (st != D1_OK)
+                return st;
+        }
+        if (pl) {
+            have_run = 1;
+            run_first = pl->node_first;
+            run_last = last;
+            run_prog = pl->program;
+            run_entry = pl->entry;
+        }
     }
     return D1_OK;
 }
@@ -641,8 +744,7 @@ static int xref_cmp(const void *pa, const void *pb)
     return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
-static void push_in(d1s_tile *t, uint32_t k, const d1s_pkt *pkt, uint32_t border,
-                    uint64_t cyc)
+static void push_in(d1s_tile *t, uint32_t k, const d1s_pkt *pkt, uint32_t border, uint64_t cyc)
 {
     d1s_chip_xpkt y;
     y.pkt = *pkt;
@@ -668,20 +770,22 @@ static void dip_emit(void *vctx, const d1s_pkt *pkt, uint64_t arrive_cyc)
     push_in(e->t, g / e->t->npc, pkt, g % e->t->npc, arrive_cyc);
 }
 
+/* Bytes a packet occupies on a crossing link: whole flits (a read request is one flit). */
+static uint64_t wire_bytes(const d1s_tile *t, const d1s_pkt *p)
+{
+    uint64_t fb = (uint64_t)t->cfg->flit_bytes;
+    uint64_t b = p->kind == D1S_PKT_GETREQ ? 0 : p->len_bytes;
+    uint64_t f = (b + fb - 1) / fb;
+    return (f ? f : 1) * fb;
+}
+
 static d1_status exchange(d1s_tile *t)
 {
     size_t n = 0;
-    /* gather */
+    /* gather (the chips' lists stay valid until they are stepped again) */
     size_t total = 0;
-    const d1s_chip_xpkt **lists = NULL;
-    size_t *counts = NULL;
-    lists = malloc(t->K * sizeof *lists);
-    counts = malloc(t->K * sizeof *counts);
-    if (!lists || !counts) {
-        free(lists);
-        free(counts);
-        return d1_fail(D1_E_NOMEM, "tile: exchange");
-    }
+    const d1s_chip_xpkt **lists = t->xlists;
+    size_t *counts = t->xcounts;
     for (uint32_t k = 0; k < t->K; k++) {
         lists[k] = d1s_chip_take_outbound(t->chip[k], &counts[k]);
         total += counts[k];
@@ -689,11 +793,8 @@ static d1_status exchange(d1s_tile *t)
     if (total > t->xs_cap) {
         size_t cap = total * 2;
         xref *v = realloc(t->xs, cap * sizeof *v);
-        if (!v) {
-            free(lists);
-            free(counts);
+        if (!v)
             return d1_fail(D1_E_NOMEM, "tile: exchange of %zu packets", total);
-        }
         t->xs = v;
         t->xs_cap = cap;
     }
@@ -705,8 +806,6 @@ static d1_status exchange(d1s_tile *t)
             r->k = k;
             r->x = &lists[k][i];
         }
-    free(lists);
-    free(counts);
     if (n > 1)
         qsort(t->xs, n, sizeof *t->xs, xref_cmp);
     for (size_t i = 0; i < n; i++) {
@@ -732,7 +831,7 @@ static d1_status exchange(d1s_tile *t)
             t->dropped++;
             continue;
         }
-        uint64_t arrive = d1s_xlink_send(&t->link[l], x->cyc, (uint64_t)t->cfg->flit_bytes);
+        uint64_t arrive = d1s_xlink_send(&t->link[l], x->cyc, wire_bytes(t, &x->pkt));
         uint32_t e = entry_of(t, side, x->border);
         if (e == NIL) {
             t->dropped++;
@@ -788,6 +887,8 @@ d1_status d1s_tile_run(d1s_tile *t, uint64_t max_cycles, d1s_tile_result *res)
         if (T >= limit) {
             res->end = D1S_END_MAX_CYCLES;
             res->cycles = limit;
+            if (limit > t->now)
+                t->now = limit; /* nothing happens before limit: the tile is there */
             break;
         }
         if (T > last_progress + watchdog) {
@@ -806,7 +907,7 @@ d1_status d1s_tile_run(d1s_tile *t, uint64_t max_cycles, d1s_tile_result *res)
         int K = (int)t->K, active = 0;
         for (int k = 0; k < K && active < 2; k++)
             active += next[k] < t_end;
-        /* a window with one busy chip is not worth waking the other threads */
+            /* a window with one busy chip is not worth waking the other threads */
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads) if (active > 1 && nthreads > 1)
         for (int k = 0; k < K; k++) {
             if (next[k] < t_end)
@@ -916,8 +1017,8 @@ d1_status d1s_tile_probe(d1s_tile *t, uint32_t src, uint32_t dst, uint32_t size_
     return st;
 }
 
-d1_status d1s_tile_zero_load(const d1s_tile *t, uint32_t src, uint32_t dst,
-                             uint32_t size_bytes, d1s_tile_path *out)
+d1_status d1s_tile_zero_load(const d1s_tile *t, uint32_t src, uint32_t dst, uint32_t size_bytes,
+                             d1s_tile_path *out)
 {
     memset(out, 0, sizeof *out);
     if (src >= t->nodes || (dst >= t->nodes && dst - t->nodes >= t->ndips))
@@ -1015,6 +1116,182 @@ d1_status d1s_tile_hbm_probe(d1s_tile *t, uint32_t node, uint32_t dip, uint64_t 
     if (t->hbm_probe_cyc == UINT64_MAX)
         return d1_fail(D1_E_STATE, "HBM probe %u <- DIP %u: no response", node, dip);
     *lat_cyc = t->hbm_probe_cyc - t0;
+    return D1_OK;
+}
+
+/* ---- synthetic traffic ------------------------------------------------------------------- */
+
+static uint64_t splitmix(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+static double unit(uint64_t *x)
+{
+    return (double)(splitmix(x) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* Destination of a packet from src under the pattern (NIL: src sends nothing). */
+static uint32_t pattern_dst(const d1s_tile *t, const d1s_traffic_params *p, uint32_t hotspot,
+                            uint32_t src, uint64_t *rng)
+{
+    int W = t->CX * t->cols, H = t->CY * t->rows, x, y;
+    d1s_tile_node_xy(t, src, &x, &y);
+    switch (p->pattern) {
+    case D1S_TRAFFIC_UNIFORM:
+        return (uint32_t)(splitmix(rng) % t->nodes);
+    case D1S_TRAFFIC_TRANSPOSE:
+        return d1s_tile_node_at(t, y, x);
+    case D1S_TRAFFIC_BITCOMP:
+        return d1s_tile_node_at(t, W - 1 - x, H - 1 - y);
+    case D1S_TRAFFIC_HOTSPOT:
+        return unit(rng) < p->hotspot_frac ? hotspot : (uint32_t)(splitmix(rng) % t->nodes);
+    case D1S_TRAFFIC_NEIGHBOUR:
+        return d1s_tile_node_at(t, (x + 1) % W, y);
+    default:
+        return NIL;
+    }
+}
+
+static d1_status traffic_check(const d1s_tile *t, const d1s_traffic_params *p, uint32_t *hotspot)
+{
+    if (p->pattern >= D1S_TRAFFIC_PATTERNS || p->size_flits < 1 || p->size_flits > 64 ||
+        !(p->rate_flits > 0) || p->rate_flits > p->size_flits || !p->measure_cyc)
+        return d1_fail(D1_E_INVAL, "traffic: bad pattern, size (1..64 flits), rate (0, size] "
+                                   "or measurement window");
+    int hx = p->hotspot_x < 0 ? t->CX * t->cols / 2 : p->hotspot_x;
+    int hy = p->hotspot_y < 0 ? t->CY * t->rows / 2 : p->hotspot_y;
+    *hotspot = d1s_tile_node_at(t, hx, hy);
+    if (p->pattern == D1S_TRAFFIC_HOTSPOT && *hotspot == NIL)
+        return d1_fail(D1_E_INVAL, "traffic: hotspot (%d,%d) is not a node", hx, hy);
+    return D1_OK;
+}
+
+d1_status d1s_tile_traffic_run(d1s_tile *t, const d1s_traffic_params *p, d1s_traffic_result *out)
+{
+    memset(out, 0, sizeof *out);
+    uint32_t hotspot = NIL;
+    d1_status st = traffic_check(t, p, &hotspot);
+    if (st != D1_OK)
+        return st;
+    uint64_t *rng = malloc((size_t)t->nodes * sizeof *rng);
+    uint8_t *src_ok = malloc(t->nodes);
+    if (!rng || !src_ok) {
+        free(rng);
+        free(src_ok);
+        return d1_fail(D1_E_NOMEM, "traffic");
+    }
+    uint32_t sources = 0;
+    for (uint32_t i = 0; i < t->nodes; i++) {
+        rng[i] = p->seed * 0x9e3779b97f4a7c15u + i;
+        uint64_t probe = rng[i];
+        src_ok[i] = pattern_dst(t, p, hotspot, i, &probe) != NIL;
+        sources += src_ok[i];
+    }
+    for (uint32_t k = 0; k < t->K; k++)
+        t->ctx[k].tr_done = t->ctx[k].tr_lat_sum = t->ctx[k].tr_lat_max = t->ctx[k].tr_win_flits =
+            0;
+    uint64_t t0 = t->now, m0 = t0 + p->warmup_cyc, m1 = m0 + p->measure_cyc;
+    uint64_t dmax = m1 + p->drain_max_cyc, created = 0, created_flits = 0;
+    t->tr_m0 = m0;
+    t->tr_m1 = m1;
+    double prob = p->rate_flits / (double)p->size_flits;
+    d1s_pkt pk;
+    memset(&pk, 0, sizeof pk);
+    pk.kind = D1S_TILE_PKT_PROBE;
+    pk.last = 2;
+    pk.len_bytes = p->size_flits * (uint32_t)t->cfg->flit_bytes;
+    pk.xfer_len = pk.len_bytes;
+    pk.xfer_id = UINT32_MAX - 1;
+    for (;;) {
+        uint64_t T = t->now, T1 = T + t->W;
+        /* generate this window's packets (serially: deterministic) */
+        for (uint32_t i = 0; i < t->nodes; i++) {
+            if (!src_ok[i])
+                continue;
+            for (uint64_t c = T; c < T1; c++) {
+                if (unit(&rng[i]) >= prob)
+                    continue;
+                uint32_t d = pattern_dst(t, p, hotspot, i, &rng[i]);
+                if (d == NIL)
+                    continue;
+                pk.src = i;
+                pk.dst = d;
+                pk.inject_cyc = c;
+                pk.pad = c >= m0 && c < m1;
+                if (pk.pad) {
+                    created++;
+                    created_flits += p->size_flits;
+                }
+                push_in(t, i / t->npc, &pk, i % t->npc, c);
+            }
+        }
+        d1s_tile_result r;
+        st = d1s_tile_run(t, T1, &r);
+        if (st == D1_OK && (st = t->xerr) != D1_OK)
+            t->xerr = D1_OK;
+        if (st != D1_OK)
+            break;
+        uint64_t done = 0;
+        for (uint32_t k = 0; k < t->K; k++)
+            done += t->ctx[k].tr_done;
+        if (T1 >= m1 && done == created)
+            break;
+        if (T1 >= dmax) {
+            out->saturated = 1;
+            break;
+        }
+    }
+    free(rng);
+    free(src_ok);
+    if (st != D1_OK)
+        return st;
+    uint64_t done = 0, lat = 0, mx = 0, win = 0;
+    for (uint32_t k = 0; k < t->K; k++) {
+        done += t->ctx[k].tr_done;
+        lat += t->ctx[k].tr_lat_sum;
+        win += t->ctx[k].tr_win_flits;
+        if (t->ctx[k].tr_lat_max > mx)
+            mx = t->ctx[k].tr_lat_max;
+    }
+    double denom = (double)(sources ? sources : 1) * (double)p->measure_cyc;
+    out->sources = sources;
+    out->offered_flits = (double)created_flits / denom;
+    out->accepted_flits = (double)win / denom;
+    out->pkt_lat_avg_cyc = done ? (double)lat / (double)done : 0;
+    out->pkt_lat_max_cyc = mx;
+    out->pkts_measured = created;
+    out->pkts_measured_done = done;
+    out->end_cyc = t->now;
+    return D1_OK;
+}
+
+d1_status d1s_tile_traffic_zero_load(const d1s_tile *t, const d1s_traffic_params *p,
+                                     uint32_t samples, double *avg_cyc)
+{
+    uint32_t hotspot = NIL;
+    d1_status st = traffic_check(t, p, &hotspot);
+    if (st != D1_OK)
+        return st;
+    int random = p->pattern == D1S_TRAFFIC_UNIFORM || p->pattern == D1S_TRAFFIC_HOTSPOT;
+    uint32_t step = random && samples && t->nodes > samples ? t->nodes / samples : 1;
+    double sum = 0;
+    uint64_t n = 0, rng = p->seed;
+    for (uint32_t i = 0; i < t->nodes; i += step) {
+        uint32_t d = pattern_dst(t, p, hotspot, i, &rng);
+        if (d == NIL)
+            continue;
+        d1s_tile_path path;
+        st = d1s_tile_zero_load(t, i, d, p->size_flits * (uint32_t)t->cfg->flit_bytes, &path);
+        if (st != D1_OK)
+            return st;
+        sum += (double)path.lat_cyc;
+        n++;
+    }
+    *avg_cyc = n ? sum / (double)n : 0;
     return D1_OK;
 }
 

@@ -40,6 +40,7 @@
 #include "sim/arch/status.h"
 #include "sim/chip/chip.h"
 #include "sim/io/dip.h"
+#include "sim/noc/traffic.h"
 #include "sim/node/node.h"
 
 #include <stddef.h>
@@ -69,20 +70,20 @@ typedef struct d1s_tile_result {
 
 /* The zero-load path of one packet, as the simulator routes it (d1s_tile_zero_load). */
 typedef struct d1s_tile_path {
-    uint64_t lat_cyc;      /* creation at the source router -> tail ejected at the destination */
-    uint32_t hops;         /* router-to-router links on chips */
-    uint32_t segments;     /* on-chip legs (crossings + 1) */
-    uint32_t serdes;       /* chip-edge crossings inside a tile */
-    uint32_t tile_links;   /* tile-to-tile crossings */
-    uint64_t noc_cyc;      /* cycles on chip NoCs (routers, wires, injection/ejection) */
-    uint64_t serial_cyc;   /* serialization on crossing links */
-    uint64_t xlat_cyc;     /* crossing latencies */
+    uint64_t lat_cyc;    /* creation at the source router -> tail ejected at the destination */
+    uint32_t hops;       /* router-to-router links on chips */
+    uint32_t segments;   /* on-chip legs (crossings + 1) */
+    uint32_t serdes;     /* chip-edge crossings inside a tile */
+    uint32_t tile_links; /* tile-to-tile crossings */
+    uint64_t noc_cyc;    /* cycles on chip NoCs (routers, wires, injection/ejection) */
+    uint64_t serial_cyc; /* serialization on crossing links */
+    uint64_t xlat_cyc;   /* crossing latencies */
 } d1s_tile_path;
 
 /* Per-edge-link counters (bytes/packets carried; first offer .. last departure). */
 typedef struct d1s_tile_link_stats {
-    int exists;      /* 0 at the system border */
-    int tile_link;   /* 1: tile-to-tile edge, 0: SerDes inside a tile */
+    int exists;    /* 0 at the system border */
+    int tile_link; /* 1: tile-to-tile edge, 0: SerDes inside a tile */
     uint64_t bytes, pkts, first_cyc, last_cyc;
     double bytes_per_cyc; /* configured rate */
 } d1s_tile_link_stats;
@@ -91,6 +92,11 @@ typedef struct d1s_tile_link_stats {
  * longer than a crossing latency, dip_edges), D1_E_NOMEM. */
 d1_status d1s_tile_create(const d1_config *cfg, const d1s_tile_opts *opts, d1s_tile **out);
 void d1s_tile_destroy(d1s_tile *t);
+/* d1s_tile_create whose chips copy the NoC routing table of `like` (a chip with the chip mesh
+ * of cfg: same mesh size and harvested positions; NULL: computed once for chip 0). Only read
+ * during the call. For callers that create many tiles (the runtime's sim backend). */
+d1_status d1s_tile_create_like(const d1_config *cfg, const d1s_tile_opts *opts,
+                               const d1s_chip *like, d1s_tile **out);
 
 /* ---- geometry ---- */
 int d1s_tile_chips_x(const d1s_tile *t); /* whole system */
@@ -110,7 +116,7 @@ uint32_t d1s_tile_node_at(const d1s_tile *t, int gx, int gy);
  * positions skipped (consecutive nodes are mesh neighbours except around holes). out must
  * hold the node count; returns how many were written. */
 size_t d1s_tile_snake(const d1s_tile *t, int k, uint32_t *out);
-int d1s_tile_width(const d1s_tile *t);  /* global positions in x (CX * mesh_cols) */
+int d1s_tile_width(const d1s_tile *t); /* global positions in x (CX * mesh_cols) */
 int d1s_tile_height(const d1s_tile *t);
 d1s_chip *d1s_tile_chip(d1s_tile *t, uint32_t k); /* borrowed */
 d1s_node *d1s_tile_node(d1s_tile *t, uint32_t id);
@@ -120,8 +126,8 @@ d1_status d1s_tile_dip_attach(const d1s_tile *t, uint32_t i, uint32_t *chip, int
                               const uint32_t **nodes, size_t *n_nodes);
 
 /* ---- loading (global node ids) ---- */
-d1_status d1s_tile_load_program(d1s_tile *t, uint32_t first, uint32_t last,
-                                const uint32_t *words, size_t n_words, uint64_t entry);
+d1_status d1s_tile_load_program(d1s_tile *t, uint32_t first, uint32_t last, const uint32_t *words,
+                                size_t n_words, uint64_t entry);
 d1_status d1s_tile_load_image(d1s_tile *t, uint32_t id, uint64_t addr, const void *bytes,
                               size_t size);
 /* Placements in global ids (D1S_NODE_LAST = the last node of the system). */
@@ -152,8 +158,8 @@ d1_status d1s_tile_probe_batch(d1s_tile *t, const d1s_tile_probe_req *req, size_
                                uint64_t max_cycles, uint64_t *lat_cyc);
 /* The analytical zero-load latency of that probe, with the path breakdown. Same errors
  * as the routing (D1_E_INVAL: unreachable). */
-d1_status d1s_tile_zero_load(const d1s_tile *t, uint32_t src, uint32_t dst,
-                             uint32_t size_bytes, d1s_tile_path *out);
+d1_status d1s_tile_zero_load(const d1s_tile *t, uint32_t src, uint32_t dst, uint32_t size_bytes,
+                             d1s_tile_path *out);
 
 /* Zero-load HBM read of 64 bytes by node from DIP dip: a read request leaves the node's
  * router at the current cycle; *lat_cyc = cycles until the response's tail is ejected at the
@@ -163,9 +169,22 @@ d1_status d1s_tile_zero_load(const d1s_tile *t, uint32_t src, uint32_t dst,
 d1_status d1s_tile_hbm_probe(d1s_tile *t, uint32_t node, uint32_t dip, uint64_t *lat_cyc,
                              uint64_t *formula_cyc);
 
+/* Synthetic traffic over the whole system: the patterns of sim/noc/traffic.h on the global
+ * node grid (transpose (x, y) -> (y, x), bit complement (W-1-x, H-1-y), neighbour = next
+ * node east wrapping in the row, hotspot at global (hotspot_x, hotspot_y), -1: the centre),
+ * Bernoulli sources (per-node seeded generators), unbounded source queues, warm-up /
+ * measurement / drain phases and BookSim's packet latency (creation -> tail ejection, source
+ * queueing included); packets of size_flits flits cross chip edges like any packet. Call on
+ * a fresh tile (nothing loaded, nothing in flight); traffic still in flight at the end stays
+ * there. net_lat_* and hops_avg are not measured (0). D1_E_INVAL for bad parameters. */
+d1_status d1s_tile_traffic_run(d1s_tile *t, const d1s_traffic_params *p, d1s_traffic_result *out);
+/* Average zero-load packet latency of the pattern (sampled over at most `samples` sources
+ * for uniform and hotspot destinations; exact sources otherwise). */
+d1_status d1s_tile_traffic_zero_load(const d1s_tile *t, const d1s_traffic_params *p,
+                                     uint32_t samples, double *avg_cyc);
+
 /* ---- statistics ---- */
-void d1s_tile_get_link_stats(const d1s_tile *t, uint32_t chip, int dir,
-                             d1s_tile_link_stats *out);
+void d1s_tile_get_link_stats(const d1s_tile *t, uint32_t chip, int dir, d1s_tile_link_stats *out);
 /* Sum of the chips' statistics. */
 void d1s_tile_chip_stats(const d1s_tile *t, d1s_chip_stats *out);
 /* Host memory held by the simulation state that grows with use (SRAM pages, HBM pages). */

@@ -44,11 +44,10 @@ static void host_main(void *user)
         for (uint64_t off = 0; off < x->len && x->status == D1_OK; off += h->chunk) {
             uint64_t len = x->len - off < h->chunk ? x->len - off : h->chunk, done = 0;
             uint8_t *buf = x->host_buf ? (uint8_t *)x->host_buf + off : NULL;
-            x->status = x->to_hbm
-                            ? d1s_dip_host_write(d, x->hbm_addr + off, buf, (size_t)len,
-                                                 d1s_sc_now_cyc(), &done)
-                            : d1s_dip_host_read(d, x->hbm_addr + off, buf, (size_t)len,
-                                                d1s_sc_now_cyc(), &done);
+            x->status = x->to_hbm ? d1s_dip_host_write(d, x->hbm_addr + off, buf, (size_t)len,
+                                                       d1s_sc_now_cyc(), &done)
+                                  : d1s_dip_host_read(d, x->hbm_addr + off, buf, (size_t)len,
+                                                      d1s_sc_now_cyc(), &done);
             if (done > x->done_cyc)
                 x->done_cyc = done;
             /* the next chunk goes when PCIe has sent this one */

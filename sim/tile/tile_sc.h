@@ -16,10 +16,10 @@
 #include "tile.h"
 
 typedef struct d1s_host_xfer {
-    uint32_t dip;       /* DIP index */
-    int to_hbm;         /* 1: host -> HBM, 0: HBM -> host */
+    uint32_t dip; /* DIP index */
+    int to_hbm;   /* 1: host -> HBM, 0: HBM -> host */
     uint64_t hbm_addr;
-    void *host_buf;     /* len bytes (NULL: timing only) */
+    void *host_buf; /* len bytes (NULL: timing only) */
     uint64_t len;
     uint64_t start_cyc; /* earliest start */
     uint64_t done_cyc;  /* out: last byte in HBM (or in host memory) */

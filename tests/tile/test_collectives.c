@@ -61,7 +61,8 @@ static void run_allreduce(const char *const *sets, d1k_ar_algo algo, uint32_t mu
     for (uint32_t i = 0; i < N; i++) {
         ck_assert_int_eq(d1s_node_sram_read(d1s_tile_node(t, nodes[i]), a.buf_addr, got, a.bytes),
                          D1_OK);
-        ck_assert_msg(memcmp(got, ref, a.bytes) == 0, "node %u differs from the reference", nodes[i]);
+        ck_assert_msg(memcmp(got, ref, a.bytes) == 0, "node %u differs from the reference",
+                      nodes[i]);
     }
     for (uint32_t i = 0; i < N; i++)
         free(in[i]);
@@ -74,17 +75,29 @@ static void run_allreduce(const char *const *sets, d1k_ar_algo algo, uint32_t mu
     d1_config_fini(&cfg);
 }
 
-static const char *const small2x2[] = {"mesh_cols=6", "mesh_rows=5", "harvested=2,2",
+static const char *const small2x2[] = {"mesh_cols=6",    "mesh_rows=5",    "harvested=2,2",
                                        "tile_chips_x=2", "tile_chips_y=2", NULL};
 static const char *const chip[] = {"tile_chips_x=1", "tile_chips_y=1", NULL};
 
-START_TEST(ring_small_tile) { run_allreduce(small2x2, D1K_AR_RING, 2); }
+START_TEST(ring_small_tile)
+{
+    run_allreduce(small2x2, D1K_AR_RING, 2);
+}
 END_TEST
-START_TEST(grid2d_small_tile) { run_allreduce(small2x2, D1K_AR_2D, 3); }
+START_TEST(grid2d_small_tile)
+{
+    run_allreduce(small2x2, D1K_AR_2D, 3);
+}
 END_TEST
-START_TEST(ring_chip) { run_allreduce(chip, D1K_AR_RING, 1); }
+START_TEST(ring_chip)
+{
+    run_allreduce(chip, D1K_AR_RING, 1);
+}
 END_TEST
-START_TEST(grid2d_chip) { run_allreduce(chip, D1K_AR_2D, 1); }
+START_TEST(grid2d_chip)
+{
+    run_allreduce(chip, D1K_AR_2D, 1);
+}
 END_TEST
 
 START_TEST(bad_sizes)
@@ -121,8 +134,11 @@ static Suite *coll_suite(void)
     const struct {
         const char *name;
         const TTest *test;
-    } cases[] = {{"ring_small_tile", ring_small_tile}, {"grid2d_small_tile", grid2d_small_tile},
-                 {"ring_chip", ring_chip}, {"grid2d_chip", grid2d_chip}, {"bad_sizes", bad_sizes}};
+    } cases[] = {{"ring_small_tile", ring_small_tile},
+                 {"grid2d_small_tile", grid2d_small_tile},
+                 {"ring_chip", ring_chip},
+                 {"grid2d_chip", grid2d_chip},
+                 {"bad_sizes", bad_sizes}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         TCase *tc = tcase_create(cases[i].name);
         tcase_set_timeout(tc, 120);

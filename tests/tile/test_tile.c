@@ -13,9 +13,15 @@
 
 static d1_config cfg;
 
-static void cfg_default(void) { ck_assert_int_eq(d1_config_init(&cfg), D1_OK); }
+static void cfg_default(void)
+{
+    ck_assert_int_eq(d1_config_init(&cfg), D1_OK);
+}
 
-static void cfg_set(const char *kv) { ck_assert_msg(d1_config_set(&cfg, kv) == D1_OK, "%s", kv); }
+static void cfg_set(const char *kv)
+{
+    ck_assert_msg(d1_config_set(&cfg, kv) == D1_OK, "%s", kv);
+}
 
 /* A small system for fast runs: 6x5 chips with one harvested node, chips_x x chips_y. */
 static void cfg_small(int cx, int cy)
@@ -267,6 +273,27 @@ START_TEST(threads_identical)
 }
 END_TEST
 
+/* Any window length up to the smallest crossing latency gives the same results: packets are
+ * exchanged in time order, so where the window edges fall changes nothing. */
+START_TEST(window_independent)
+{
+    cfg_small(4, 3);
+    run_out a, b;
+    run_ring(2, D1S_NODE_FUNCTIONAL, &a);
+    cfg_set("window_cyc=7");
+    run_ring(2, D1S_NODE_FUNCTIONAL, &b);
+    ck_assert_int_eq(a.r.end, D1S_END_HALTED);
+    ck_assert_uint_eq(b.r.cycles, a.r.cycles);
+    ck_assert_uint_eq(b.r.xpkts, a.r.xpkts);
+    ck_assert_uint_gt(b.r.windows, a.r.windows);
+    ck_assert_int_eq(memcmp(&b.st, &a.st, sizeof a.st), 0);
+    ck_assert_int_eq(memcmp(b.recv, a.recv, 12 * 29 * sizeof *a.recv), 0);
+    free(a.recv);
+    free(b.recv);
+    d1_config_fini(&cfg);
+}
+END_TEST
+
 START_TEST(deadlock_across_chips)
 {
     cfg_small(2, 1);
@@ -286,36 +313,34 @@ START_TEST(deadlock_across_chips)
 }
 END_TEST
 
-
 /* ---- HBM DMA through a DIP ---- */
 
-static const char hbm_src[] =
-    ".program main\n.place all\n"
-    "        li   x8, 0x00ff0103\n" /* HBM_WR, sem_local 1 */
-    "        li   x9, 4096\n"
-    "        slli x9, x9, 32\n"
-    "        or   x8, x8, x9\n"
-    "        sd   x8, 0x200(x0)\n"
-    "        li   x8, 4\n" /* DIP 4 */
-    "        sd   x8, 0x208(x0)\n"
-    "        li   x8, 0x10000\n"
-    "        sd   x8, 0x210(x0)\n"
-    "        li   x8, 0x40000000\n"
-    "        sd   x8, 0x218(x0)\n"
-    "        dma  0x200(x0)\n"
-    "        swait s1, 1\n"
-    "        li   x8, 0x00ff0202\n" /* HBM_RD, sem_local 2 */
-    "        or   x8, x8, x9\n"
-    "        sd   x8, 0x240(x0)\n"
-    "        li   x8, 4\n"
-    "        sd   x8, 0x248(x0)\n"
-    "        li   x8, 0x30000\n"
-    "        sd   x8, 0x250(x0)\n"
-    "        li   x8, 0x40000000\n"
-    "        sd   x8, 0x258(x0)\n"
-    "        dma  0x240(x0)\n"
-    "        swait s2, 1\n"
-    "        halt\n";
+static const char hbm_src[] = ".program main\n.place all\n"
+                              "        li   x8, 0x00ff0103\n" /* HBM_WR, sem_local 1 */
+                              "        li   x9, 4096\n"
+                              "        slli x9, x9, 32\n"
+                              "        or   x8, x8, x9\n"
+                              "        sd   x8, 0x200(x0)\n"
+                              "        li   x8, 4\n" /* DIP 4 */
+                              "        sd   x8, 0x208(x0)\n"
+                              "        li   x8, 0x10000\n"
+                              "        sd   x8, 0x210(x0)\n"
+                              "        li   x8, 0x40000000\n"
+                              "        sd   x8, 0x218(x0)\n"
+                              "        dma  0x200(x0)\n"
+                              "        swait s1, 1\n"
+                              "        li   x8, 0x00ff0202\n" /* HBM_RD, sem_local 2 */
+                              "        or   x8, x8, x9\n"
+                              "        sd   x8, 0x240(x0)\n"
+                              "        li   x8, 4\n"
+                              "        sd   x8, 0x248(x0)\n"
+                              "        li   x8, 0x30000\n"
+                              "        sd   x8, 0x250(x0)\n"
+                              "        li   x8, 0x40000000\n"
+                              "        sd   x8, 0x258(x0)\n"
+                              "        dma  0x240(x0)\n"
+                              "        swait s2, 1\n"
+                              "        halt\n";
 
 static uint64_t run_hbm(int threads, uint8_t *back, uint8_t *in_hbm)
 {
@@ -402,6 +427,79 @@ START_TEST(hbm_zero_load)
 }
 END_TEST
 
+START_TEST(hbm_sparse_store)
+{
+    d1s_hbm *h = NULL;
+    uint64_t size = 32ull << 30;
+    ck_assert_int_eq(d1s_hbm_create(size, &h), D1_OK);
+    uint8_t w[200], r[200];
+    for (int i = 0; i < 200; i++)
+        w[i] = (uint8_t)(i + 1);
+    /* across a page boundary near the top of 32 GB */
+    ck_assert_int_eq(d1s_hbm_write(h, size - 65536 - 100, w, 200), D1_OK);
+    ck_assert_uint_eq(d1s_hbm_resident_bytes(h), 2 * 65536);
+    ck_assert_int_eq(d1s_hbm_read(h, size - 65536 - 100, r, 200), D1_OK);
+    ck_assert_int_eq(memcmp(r, w, 200), 0);
+    ck_assert_int_eq(d1s_hbm_read(h, 12345, r, 200), D1_OK); /* untouched: zeros */
+    for (int i = 0; i < 200; i++)
+        ck_assert_uint_eq(r[i], 0);
+    ck_assert_int_eq(d1s_hbm_write(h, size - 100, w, 200), D1_E_RANGE);
+    ck_assert_int_eq(d1s_hbm_read(h, size, r, 1), D1_E_RANGE);
+    for (uint64_t p = 0; p < 1000; p++) /* the page table grows */
+        ck_assert_int_eq(d1s_hbm_write(h, p * (size / 1000), w, 8), D1_OK);
+    ck_assert_int_eq(d1s_hbm_read(h, 999 * (size / 1000), r, 8), D1_OK);
+    ck_assert_int_eq(memcmp(r, w, 8), 0);
+    d1s_hbm_destroy(h);
+}
+END_TEST
+
+static void traffic_once(int threads, double rate, d1s_traffic_result *r, double *zl)
+{
+    d1s_tile *t = make(threads, D1S_NODE_TIMING_ONLY);
+    d1s_traffic_params p;
+    d1s_traffic_params_default(&p);
+    p.rate_flits = rate;
+    p.warmup_cyc = 300;
+    p.measure_cyc = 1500;
+    p.drain_max_cyc = 20000;
+    if (rate > 0.5) { /* saturating: keep the run short */
+        p.warmup_cyc = 100;
+        p.measure_cyc = 300;
+        p.drain_max_cyc = 1000;
+    }
+    ck_assert_int_eq(d1s_tile_traffic_run(t, &p, r), D1_OK);
+    if (zl)
+        ck_assert_int_eq(d1s_tile_traffic_zero_load(t, &p, 0, zl), D1_OK);
+    d1s_tile_destroy(t);
+}
+
+START_TEST(traffic_low_load)
+{
+    cfg_small(3, 2);
+    d1s_traffic_result a, b, c;
+    double zl = 0;
+    traffic_once(1, 0.02, &a, &zl);
+    traffic_once(2, 0.02, &b, NULL);
+    ck_assert(!a.saturated);
+    ck_assert_uint_eq(a.sources, 6 * 29);
+    ck_assert_uint_gt(a.pkts_measured, 1000);
+    ck_assert_uint_eq(a.pkts_measured_done, a.pkts_measured);
+    ck_assert_double_eq_tol(a.accepted_flits, a.offered_flits, 0.1 * a.offered_flits);
+    /* at low load the latency is the zero-load latency plus a little queueing */
+    ck_assert_double_ge(a.pkt_lat_avg_cyc, zl * 0.97);
+    ck_assert_double_le(a.pkt_lat_avg_cyc, zl * 1.2);
+    /* threads do not change anything */
+    ck_assert_uint_eq(b.pkts_measured, a.pkts_measured);
+    ck_assert_double_eq(b.pkt_lat_avg_cyc, a.pkt_lat_avg_cyc);
+    ck_assert_uint_eq(b.pkt_lat_max_cyc, a.pkt_lat_max_cyc);
+    ck_assert_uint_eq(b.end_cyc, a.end_cyc);
+    /* far above what the chip edges carry: saturates */
+    traffic_once(2, 0.9, &c, NULL);
+    ck_assert(c.saturated || c.accepted_flits < 0.8 * c.offered_flits);
+    d1_config_fini(&cfg);
+}
+END_TEST
+
 static Suite *tile_suite(void)
 {
     Suite *s = suite_create("tile");
@@ -416,8 +514,11 @@ static Suite *tile_suite(void)
         {"zero_load_random_tile", zero_load_random_tile},
         {"zero_load_multi_tile", zero_load_multi_tile},
         {"threads_identical", threads_identical},
+        {"window_independent", window_independent},
         {"deadlock_across_chips", deadlock_across_chips},
+        {"traffic_low_load", traffic_low_load},
         {"hbm_dma", hbm_dma},
+        {"hbm_sparse_store", hbm_sparse_store},
         {"hbm_zero_load", hbm_zero_load},
         {"hbm_unsupported_without_dips", hbm_unsupported_without_dips},
     };
