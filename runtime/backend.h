@@ -39,6 +39,11 @@ typedef struct d1r_op_args {
     unsigned *flags;    /* cast: conversion flags are OR-ed here (may be NULL) */
 } d1r_op_args;
 
+/* Device-side cost of one op run (backends that model time). */
+typedef struct d1r_op_cost {
+    uint64_t device_ns, mxu_ops, mxu_slots; /* as in d1r_op_stats */
+} d1r_op_cost;
+
 typedef struct d1r_backend_iface {
     const char *name;
     void (*free)(void *ctx);
@@ -54,6 +59,9 @@ typedef struct d1r_backend_iface {
     /* May be NULL: backend statistics appended by d1r_device_stats_print (the sim backend:
      * simulated cycles and time per op, launch statistics). */
     void (*stats_print)(void *ctx, FILE *f);
+    /* May be NULL (no modelled time): the cost of the op the last successful run() call
+     * executed, added to that op's d1r_op_stats. */
+    void (*last_cost)(void *ctx, d1r_op_cost *out);
 } d1r_backend_iface;
 
 typedef struct d1r_backend {

@@ -43,6 +43,21 @@ const char *d1r_op_name(d1r_op op)
     return (unsigned)op < D1R_OP_COUNT ? ops[op].name : NULL;
 }
 
+d1r_op_class d1r_op_class_of(d1r_op op)
+{
+    if ((unsigned)op >= D1R_OP_COUNT)
+        return D1R_CLASS_COUNT;
+    if (op == D1R_OP_MATMUL)
+        return D1R_CLASS_MATMUL;
+    return op == D1R_OP_CAST ? D1R_CLASS_DATA_MOVEMENT : D1R_CLASS_ELEMENTWISE;
+}
+
+const char *d1r_op_class_name(d1r_op_class c)
+{
+    static const char *const names[D1R_CLASS_COUNT] = {"matmul", "elementwise", "data movement"};
+    return (unsigned)c < D1R_CLASS_COUNT ? names[c] : NULL;
+}
+
 static uint64_t now_ns(void)
 {
     struct timespec ts;
@@ -708,6 +723,12 @@ static d1_status dispatch(d1r_device *dev, d1r_op_args *a)
     if (fallback) {
         s->fallback_count++;
         s->fallback_ns += dt;
+    } else if (dev->be.iface->last_cost) {
+        d1r_op_cost c = {0, 0, 0};
+        dev->be.iface->last_cost(dev->be.ctx, &c);
+        s->device_ns += c.device_ns;
+        s->mxu_ops += c.mxu_ops;
+        s->mxu_slots += c.mxu_slots;
     }
     return D1_OK;
 }

@@ -57,8 +57,9 @@ typedef enum d1r_op {
 const char *d1r_op_name(d1r_op op); /* "matmul", ...; NULL if not an op */
 
 /* ---- devices ---------------------------------------------------------------------------
- * spec: "cpu"; "sim", "sim:chip", "sim:tile", "sim:<config file>" (D1_E_UNSUPPORTED until
- * the simulator backend exists); anything else D1_E_INVAL. *out is set only on success. */
+ * spec: "cpu"; "sim", "sim:chip", "sim:tile", "sim:<config file>", "sim:tile:<config file>"
+ * (the simulator backend, runtime/sim); anything else D1_E_INVAL. *out is set only on
+ * success. */
 d1_status d1r_device_open(const char *spec, d1r_device **out);
 /* Destroys the device and every tensor of it still alive. NULL is a no-op. */
 void d1r_device_close(d1r_device *dev);
@@ -69,13 +70,34 @@ d1_status d1r_device_sync(d1r_device *dev);
 
 /* ---- statistics ------------------------------------------------------------------------
  * Per op, counted when the op ran successfully. host_ns is wall time on the host inside the
- * d1r_ call after argument checks, including the copies of a fallback. */
+ * d1r_ call after argument checks, including the copies of a fallback. The device_ns and
+ * mxu_ fields are filled by backends that model the device's time (the sim backend: the
+ * simulated cycles of the kernel at the configured clock); they stay 0 on cpu and for
+ * fallback runs. Matrix-unit utilisation over a set of ops = sum mxu_ops / sum mxu_slots. */
 typedef struct d1r_op_stats {
     uint64_t count;          /* runs, on the device backend or on the CPU fallback */
     uint64_t fallback_count; /* of which ran on the CPU because the backend lacks the op */
     uint64_t host_ns;        /* total host time */
     uint64_t fallback_ns;    /* of which in fallback runs */
+    uint64_t device_ns;      /* modelled (simulated) device time; 0 if the device has none */
+    uint64_t mxu_ops;        /* matrix-unit operations issued (sim: mma instructions) */
+    uint64_t mxu_slots;      /* matrix-unit issue slots of the whole device during those runs
+                              * (sim: usable nodes x simulated cycles) */
 } d1r_op_stats;
+
+/* Class of an op, for time breakdowns: matmul; elementwise (bias add, activations, loss,
+ * reductions, optimizer updates, argmax); data movement (cast: a whole-tensor format
+ * conversion that moves operands into the matrix unit's formats). Host<->device transfers
+ * (upload/download) are not ops. */
+typedef enum d1r_op_class {
+    D1R_CLASS_MATMUL = 0,
+    D1R_CLASS_ELEMENTWISE,
+    D1R_CLASS_DATA_MOVEMENT,
+    D1R_CLASS_COUNT
+} d1r_op_class;
+
+d1r_op_class d1r_op_class_of(d1r_op op);       /* D1R_CLASS_COUNT if op is not an op */
+const char *d1r_op_class_name(d1r_op_class c); /* "matmul", "elementwise", "data movement" */
 
 d1_status d1r_device_stats(const d1r_device *dev, d1r_op op, d1r_op_stats *out);
 void d1r_device_stats_reset(d1r_device *dev);

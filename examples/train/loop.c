@@ -14,7 +14,7 @@
 void d1x_train_cfg_defaults(d1x_train_cfg *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
-    cfg->device = "cpu";
+    cfg->device = D1X_DEFAULT_DEVICE;
     cfg->data_dir = D1X_MNIST_DIR;
     cfg->synthetic_train = 4096;
     cfg->synthetic_test = 1024;
@@ -133,6 +133,7 @@ static d1_status log_row(run *r, int epoch)
     row->step = res->steps;
     row->epoch = epoch;
     row->steps = r->interval_steps;
+    row->samples = r->interval_steps * (uint64_t)r->cfg->batch;
     row->loss = (float)(r->interval_loss / (double)r->interval_steps);
     row->lr = r->lr;
     row->samples_per_s = dt > 0 ? (double)r->interval_steps * r->cfg->batch / dt : 0.0;
@@ -143,6 +144,11 @@ static d1_status log_row(run *r, int epoch)
         row->op_ms[op] = (double)(cur[op].host_ns - r->prev[op].host_ns) / 1e6;
         row->op_count[op] = cur[op].count - r->prev[op].count;
         row->op_fallback[op] = cur[op].fallback_count - r->prev[op].fallback_count;
+        double dev = (double)(cur[op].device_ns - r->prev[op].device_ns) / 1e6;
+        row->op_dev_ms[op] = dev;
+        row->dev_ms[d1r_op_class_of((d1r_op)op)] += dev;
+        row->mxu_ops += cur[op].mxu_ops - r->prev[op].mxu_ops;
+        row->mxu_slots += cur[op].mxu_slots - r->prev[op].mxu_slots;
     }
     uint64_t xfer = d1x_mlp_xfer_ns(r->mlp);
     row->xfer_ms = (double)(xfer - r->prev_xfer_ns) / 1e6;

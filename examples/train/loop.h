@@ -35,9 +35,11 @@ typedef struct d1x_train_cfg {
     bool keep_params;   /* download the final master parameters into the result */
 } d1x_train_cfg;
 
-/* Defaults: cpu, 784-512-10, bf16, momentum 0.9, lr D1X_DEFAULT_LR with cosine decay,
- * batch 128, 10 epochs, seed 1, log every 100 steps, synthetic sizes 4096/1024. */
+/* Defaults: sim:tile (D1X_DEFAULT_DEVICE), 784-512-10, bf16, momentum 0.9, lr D1X_DEFAULT_LR
+ * with cosine decay, batch 128, 10 epochs, seed 1, log every 100 steps, synthetic sizes
+ * 4096/1024. */
 #define D1X_DEFAULT_LR 0.05f
+#define D1X_DEFAULT_DEVICE "sim:tile"
 void d1x_train_cfg_defaults(d1x_train_cfg *cfg);
 
 /* Grad dtype used with a given operand dtype: CFP8 1-4-3 operands get 1-5-2 gradients
@@ -49,6 +51,7 @@ typedef struct d1x_train_log {
     uint64_t step;                      /* steps done so far */
     int epoch;                          /* 0-based epoch of the last step */
     uint64_t steps;                     /* steps in the interval */
+    uint64_t samples;                   /* training samples in the interval */
     float loss;                         /* mean training loss over the interval */
     float lr;                           /* learning rate of the interval's last step */
     double samples_per_s;               /* host wall clock, training steps only */
@@ -57,6 +60,12 @@ typedef struct d1x_train_log {
     uint64_t op_count[D1R_OP_COUNT];    /* d1r per-op runs in the interval */
     uint64_t op_fallback[D1R_OP_COUNT]; /* of which CPU fallbacks */
     double xfer_ms;                     /* host time in uploads/downloads in the interval */
+    /* What the device models (all 0 on a device without modelled time, e.g. cpu): simulated
+     * time of the interval's ops, per op and per op class (d1r_op_class_of), and the
+     * matrix-unit issue count and slots (utilisation = mxu_ops / mxu_slots). */
+    double op_dev_ms[D1R_OP_COUNT];
+    double dev_ms[D1R_CLASS_COUNT];
+    uint64_t mxu_ops, mxu_slots;
 } d1x_train_log;
 
 typedef struct d1x_train_epoch {
@@ -94,8 +103,8 @@ typedef struct d1x_train_hooks {
 } d1x_train_hooks;
 
 /* Run the whole training. *res is filled (also partially on failure: free it with
- * d1x_train_result_fini in every case). Errors: the device's (D1_E_UNSUPPORTED for a
- * simulator device before the sim backend exists, D1_E_INVAL for a bad spec), the data
+ * d1x_train_result_fini in every case). Errors: the device's (D1_E_INVAL for a bad spec,
+ * config errors of a sim:<file>), the data
  * loader's (mnist.h), D1_E_INVAL for a bad cfg (batch larger than the training set, ...). */
 d1_status d1x_train_run(const d1x_train_cfg *cfg, const d1x_train_hooks *hooks,
                         d1x_train_result *res);

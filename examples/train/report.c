@@ -65,7 +65,16 @@ static d1_status write_run_csv(const char *dir, const char *config, const d1x_tr
     fprintf(o.f, "step,epoch,loss,lr,samples_per_s,wall_s,xfer_ms");
     for (int op = 0; op < D1R_OP_COUNT; op++)
         fprintf(o.f, ",%s_ms", d1r_op_name((d1r_op)op));
-    fprintf(o.f, ",fallbacks\n");
+    fprintf(o.f, ",fallbacks");
+    for (int c = 0; c < D1R_CLASS_COUNT; c++) {
+        char name[32];
+        snprintf(name, sizeof name, "%s", d1r_op_class_name((d1r_op_class)c));
+        for (char *q = name; *q; q++)
+            if (*q == ' ')
+                *q = '_';
+        fprintf(o.f, ",sim_%s_ms", name);
+    }
+    fprintf(o.f, ",sim_samples_per_s,mxu_util\n");
     for (size_t i = 0; i < r->nlogs; i++) {
         const d1x_train_log *l = &r->logs[i];
         uint64_t fb = 0;
@@ -75,7 +84,14 @@ static d1_status write_run_csv(const char *dir, const char *config, const d1x_tr
             fprintf(o.f, ",%.3f", l->op_ms[op]);
             fb += l->op_fallback[op];
         }
-        fprintf(o.f, ",%llu\n", (unsigned long long)fb);
+        fprintf(o.f, ",%llu", (unsigned long long)fb);
+        double dev = 0.0;
+        for (int c = 0; c < D1R_CLASS_COUNT; c++) {
+            fprintf(o.f, ",%.6f", l->dev_ms[c]);
+            dev += l->dev_ms[c];
+        }
+        fprintf(o.f, ",%.1f,%.6f\n", dev > 0 ? (double)l->samples * 1e3 / dev : 0.0,
+                l->mxu_slots ? (double)l->mxu_ops / (double)l->mxu_slots : 0.0);
     }
     return close_out(&o);
 }
@@ -127,8 +143,18 @@ static d1_status write_loss_dat(const char *dir, const char *config, const d1x_t
     return close_out(&o);
 }
 
+/* Whether the device modelled time (sim): any simulated time in the run. */
+static bool modelled(const d1x_train_result *r)
+{
+    for (int op = 0; op < D1R_OP_COUNT; op++)
+        if (r->op_total[op].device_ns)
+            return true;
+    return false;
+}
+
 /* ops.dat: per log interval, ms per step of each op that ran, then the program's own host
- * transfers. Column names use '-' for '_' (gnuplot's enhanced text subscripts '_'). */
+ * transfers, then (devices that model time) the simulated us per step of each op. Column
+ * names use '-' for '_' (gnuplot's enhanced text subscripts '_'). */
 static d1_status write_ops_dat(const char *dir, const char *config, const d1x_train_result *r,
                                int *ops, int *nops)
 {
@@ -143,14 +169,21 @@ static d1_status write_ops_dat(const char *dir, const char *config, const d1x_tr
     fprintf(o.f, "# step");
     for (int k = 0; k < *nops; k++)
         fprintf(o.f, " %s_ms_per_step", d1r_op_name((d1r_op)ops[k]));
-    fprintf(o.f, " host_xfer_ms_per_step\n");
+    fprintf(o.f, " host_xfer_ms_per_step");
+    bool sim = modelled(r);
+    for (int k = 0; sim && k < *nops; k++)
+        fprintf(o.f, " %s_simulated_us_per_step", d1r_op_name((d1r_op)ops[k]));
+    fprintf(o.f, "\n");
     for (size_t i = 0; i < r->nlogs; i++) {
         const d1x_train_log *l = &r->logs[i];
         double per = 1.0 / (double)l->steps;
         fprintf(o.f, "%llu", (unsigned long long)l->step);
         for (int k = 0; k < *nops; k++)
             fprintf(o.f, " %.6f", l->op_ms[ops[k]] * per);
-        fprintf(o.f, " %.6f\n", l->xfer_ms * per);
+        fprintf(o.f, " %.6f", l->xfer_ms * per);
+        for (int k = 0; sim && k < *nops; k++)
+            fprintf(o.f, " %.6f", l->op_dev_ms[ops[k]] * per * 1e3);
+        fprintf(o.f, "\n");
     }
     return close_out(&o);
 }
@@ -210,8 +243,8 @@ static d1_status plot_loss(const char *dir, const d1x_train_result *r, bool run,
     return D1_OK;
 }
 
-static d1_status plot_ops(const char *dir, const char *backend, const int *ops, int nops, bool run,
-                          FILE *warn)
+static d1_status plot_ops(const char *dir, const char *backend, const int *ops, int nops, bool sim,
+                          bool run, FILE *warn)
 {
     char png[4200], dat[4200], gp[4200], title[128];
     d1_status st;
@@ -236,10 +269,30 @@ static d1_status plot_ops(const char *dir, const char *backend, const int *ops, 
     }
     snprintf(title, sizeof title, "time per step by op (device backend %s, host wall clock)",
              backend);
-    const d1s_plot_panel panel = {
-        .title = title, .xlabel = "step", .ylabel = "ms per step", .series = series, .n_series = n};
-    const d1s_plot p = {
-        .png_path = png, .dat_path = dat, .panels = &panel, .n_panels = 1, .height_px = 540};
+    /* second panel (devices that model time): simulated us per step of each op */
+    d1s_plot_series sser[D1R_OP_COUNT];
+    char scols[D1R_OP_COUNT][16];
+    for (int k = 0; sim && k < nops; k++) {
+        snprintf(scols[k], sizeof scols[k], "1:%d", nops + 3 + k);
+        sser[k] = (d1s_plot_series){scols[k], names[k], with[k]};
+    }
+    const d1s_plot_panel panels[2] = {
+        {.title = title,
+         .xlabel = "step",
+         .ylabel = "ms per step",
+         .series = series,
+         .n_series = n},
+        {.title = "simulated device time per step by op",
+         .xlabel = "step",
+         .ylabel = "us per step (simulated)",
+         .series = sser,
+         .n_series = nops},
+    };
+    const d1s_plot p = {.png_path = png,
+                        .dat_path = dat,
+                        .panels = panels,
+                        .n_panels = sim ? 2 : 1,
+                        .height_px = sim ? 960 : 540};
     if ((st = d1s_plot_write_script(&p, gp)) != D1_OK)
         return st;
     if (run && (st = d1s_plot_run(gp)) != D1_OK)
@@ -259,7 +312,7 @@ d1_status d1x_report_write(const char *dir, const char *config, const d1x_train_
         (st = write_loss_dat(dir, config, res)) != D1_OK ||
         (st = write_ops_dat(dir, config, res, ops, &nops)) != D1_OK ||
         (st = plot_loss(dir, res, plots, warn)) != D1_OK ||
-        (st = plot_ops(dir, res->backend, ops, nops, plots, warn)) != D1_OK)
+        (st = plot_ops(dir, res->backend, ops, nops, modelled(res), plots, warn)) != D1_OK)
         return st;
     return D1_OK;
 }

@@ -23,8 +23,9 @@ static void usage(FILE *f)
         "of a step runs on the device; the same program runs on every device.\n"
         "\n"
         "options (--opt VALUE or --opt=VALUE):\n"
-        "  --device SPEC     cpu, sim, sim:chip, sim:tile or sim:<config file> (default cpu;\n"
-        "                    the sim devices need the simulator backend, not built yet)\n"
+        "  --device SPEC     sim:tile (default: the simulated 5x5-chip training tile), sim or\n"
+        "                    sim:chip (one simulated D1 chip), sim:<config file>,\n"
+        "                    sim:tile:<config file>, or cpu (fast; same numbers bit for bit)\n"
         "  --data DIR        Fashion-MNIST IDX files (default %s,\n"
         "                    Debian package %s)\n"
         "  --synthetic       deterministic synthetic data (10 Gaussian blobs in 784-d, 4096\n"
@@ -50,9 +51,13 @@ static void usage(FILE *f)
         "  --no-plots        write the .dat/.gp files but do not run gnuplot\n"
         "  -h, --help        this help\n"
         "\n"
-        "Prints per log interval: step, epoch, mean loss, samples/s (host wall clock), and the\n"
-        "device statistics of d1r (time per op); at the end the test accuracy and the per-op\n"
-        "table. Exit status: 0 success, 1 bad arguments or failure.\n",
+        "Prints per log interval: step, epoch, mean loss, samples/s (host wall clock), the\n"
+        "device statistics of d1r (host time per op) and, on devices that model time (sim),\n"
+        "the simulated time per step (matmul / elementwise / data movement), simulated\n"
+        "samples/s and matrix-unit utilisation; at the end the test accuracy and the per-op\n"
+        "table. The simulated tile takes 0.6-1 s of host time per step (468 steps per\n"
+        "epoch): use --steps N, or --device cpu, for a quick look.\n"
+        "Exit status: 0 success, 1 bad arguments or failure.\n",
         D1X_MNIST_DIR, D1X_MNIST_PACKAGE, (double)D1X_DEFAULT_LR);
 }
 
@@ -290,6 +295,21 @@ static void on_log(const d1x_train_log *row, void *user)
     if (fallbacks)
         printf(" cpu-fallbacks %llu", (unsigned long long)fallbacks);
     printf("\n");
+    /* What the device models, if anything (simulated time; nothing on cpu). */
+    double dev = 0.0;
+    for (int c = 0; c < D1R_CLASS_COUNT; c++)
+        dev += row->dev_ms[c];
+    if (dev > 0.0) {
+        printf("    simulated: %.2f us/step (", dev * per * 1e3);
+        for (int c = 0; c < D1R_CLASS_COUNT; c++)
+            printf("%s%s %.2f", c ? ", " : "", d1r_op_class_name((d1r_op_class)c),
+                   row->dev_ms[c] * per * 1e3);
+        printf("), %.0f samples/s", (double)row->samples * 1e3 / dev);
+        if (row->mxu_slots)
+            printf(", matrix units %.2f%% busy",
+                   100.0 * (double)row->mxu_ops / (double)row->mxu_slots);
+        printf("\n");
+    }
     fflush(stdout);
 }
 
@@ -326,14 +346,6 @@ int d1_cmd_train(int argc, char **argv)
     d1x_train_result res;
     d1x_train_hooks hooks = {on_log, on_epoch, on_ready, NULL};
     d1_status st = d1x_train_run(&o.cfg, &hooks, &res);
-    if (st == D1_E_UNSUPPORTED && !strncmp(o.cfg.device, "sim", 3)) {
-        fprintf(stderr,
-                "d1 train: device '%s' is not available: the simulator backend of the runtime "
-                "is not built yet (%s); use --device cpu\n",
-                o.cfg.device, d1_last_error());
-        d1x_train_result_fini(&res);
-        return 1;
-    }
     if (st != D1_OK) {
         d1x_train_result_fini(&res);
         return d1_cli_fail(CMD, st);
@@ -343,16 +355,50 @@ int d1_cmd_train(int argc, char **argv)
            res.test_loss);
     printf("%llu steps in %.2f s of training (%.0f samples/s host wall)\n",
            (unsigned long long)res.steps, res.train_wall_s, sps);
+    {
+        /* What the device models, over the training steps (the log rows). */
+        double dev = 0.0, cls[D1R_CLASS_COUNT] = {0};
+        uint64_t mo = 0, ms = 0, samples = 0;
+        for (size_t i = 0; i < res.nlogs; i++) {
+            for (int c = 0; c < D1R_CLASS_COUNT; c++) {
+                cls[c] += res.logs[i].dev_ms[c];
+                dev += res.logs[i].dev_ms[c];
+            }
+            mo += res.logs[i].mxu_ops;
+            ms += res.logs[i].mxu_slots;
+            samples += res.logs[i].samples;
+        }
+        if (dev > 0.0 && res.steps) {
+            double per = 1.0 / (double)res.steps;
+            printf("simulated device time of the training steps: %.3f ms (%.2f us/step: ", dev,
+                   dev * per * 1e3);
+            for (int c = 0; c < D1R_CLASS_COUNT; c++)
+                printf("%s%s %.2f", c ? ", " : "", d1r_op_class_name((d1r_op_class)c),
+                       cls[c] * per * 1e3);
+            printf("), %.0f samples/s simulated", (double)samples * 1e3 / dev);
+            if (ms)
+                printf(", matrix units %.2f%% busy", 100.0 * (double)mo / (double)ms);
+            printf("\n");
+        }
+    }
     print_flags(res.cast_flags);
     printf("\nd1r statistics (whole run, evaluation included):\n");
     /* The table is printed from the result so that it survives the device. */
-    printf("%-22s %10s %10s %12s %12s\n", "op", "count", "fallback", "total_ms", "mean_us");
+    bool modelled = false;
+    for (int op = 0; op < D1R_OP_COUNT; op++)
+        modelled |= res.op_total[op].device_ns > 0;
+    printf("%-22s %10s %10s %12s %12s%s\n", "op", "count", "fallback", "total_ms", "mean_us",
+           modelled ? "   simulated_us" : "");
     for (int op = 0; op < D1R_OP_COUNT; op++) {
         const d1r_op_stats *s = &res.op_total[op];
-        if (s->count)
-            printf("%-22s %10llu %10llu %12.3f %12.3f\n", d1r_op_name((d1r_op)op),
-                   (unsigned long long)s->count, (unsigned long long)s->fallback_count,
-                   (double)s->host_ns / 1e6, (double)s->host_ns / 1e3 / (double)s->count);
+        if (!s->count)
+            continue;
+        printf("%-22s %10llu %10llu %12.3f %12.3f", d1r_op_name((d1r_op)op),
+               (unsigned long long)s->count, (unsigned long long)s->fallback_count,
+               (double)s->host_ns / 1e6, (double)s->host_ns / 1e3 / (double)s->count);
+        if (modelled)
+            printf(" %15.3f", (double)s->device_ns / 1e3);
+        printf("\n");
     }
     printf("%-22s %10s %10s %12.3f %12s\n", "(host transfers)", "-", "-", (double)res.xfer_ns / 1e6,
            "-");

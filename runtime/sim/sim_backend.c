@@ -1,5 +1,5 @@
-/* The simulator backend: tensors as host images of device memory, matmul on the chip
- * simulator, everything else declined (CPU fallback). See sim_backend.h. */
+/* The simulator backend: tensors as host images of device memory, matmul and the
+ * elementwise ops on the simulator, the rest declined (CPU fallback). See sim_backend.h. */
 #include "sim_backend.h"
 
 #include "sim_ew.h"
@@ -14,7 +14,14 @@ typedef struct sim_ctx {
     d1s_node_mode mode;
     d1k_plan_opts opts; /* target kind + overrides */
     d1r_sim_totals tot;
+    uint64_t dev_nodes; /* usable nodes of the whole target (chip or system) */
+    d1r_op_cost last;   /* cost of the last run() */
 } sim_ctx;
+
+static uint64_t cyc_to_ns(const d1_config *cfg, uint64_t cyc)
+{
+    return (uint64_t)(d1_config_cyc_to_s(cfg, cyc) * 1e9 + 0.5);
+}
 
 static void sim_free(void *ctx)
 {
@@ -82,8 +89,7 @@ static bool sim_supports(void *ctx, const d1r_op_args *a)
 {
     sim_ctx *s = ctx;
     if (a->op != D1R_OP_MATMUL)
-        return s->opts.target == D1K_TARGET_CHIP && s->mode == D1S_NODE_FUNCTIONAL &&
-               d1r_sim_ew_supported(&s->cfg, a);
+        return s->mode == D1S_NODE_FUNCTIONAL && d1r_sim_ew_supported(&s->cfg, a);
     d1k_matmul_desc d;
     mm_desc(a, &d);
     if (!d1k_matmul_dtypes_ok(d.a_dtype, d.b_dtype, d.c_dtype))
@@ -97,10 +103,13 @@ static d1_status sim_run(void *ctx, const d1r_op_args *a)
     sim_ctx *s = ctx;
     if (a->op != D1R_OP_MATMUL) {
         uint64_t cyc = 0;
-        d1_status st = d1r_sim_ew_run(&s->cfg, a, &cyc);
+        d1_status st = d1r_sim_ew_run(&s->cfg, s->kc, a, &cyc);
         if (st == D1_OK) {
             s->tot.op_launches[a->op]++;
             s->tot.op_cycles[a->op] += cyc;
+            s->last.device_ns = cyc_to_ns(&s->cfg, cyc);
+            s->last.mxu_ops = 0;
+            s->last.mxu_slots = cyc * s->dev_nodes;
         }
         return st;
     }
@@ -125,10 +134,15 @@ static d1_status sim_run(void *ctx, const d1r_op_args *a)
     s->tot.link_flits += ls.link_flits;
     s->tot.host_ns += ls.compile_ns + ls.stage_ns + ls.run_ns + ls.gather_ns;
     s->tot.last = ls;
+    s->last.device_ns = cyc_to_ns(&s->cfg, ls.cycles);
+    s->last.mxu_ops = ls.mma;
+    s->last.mxu_slots = ls.cycles * s->dev_nodes;
     return D1_OK;
 }
 
 static void sim_stats_print(void *ctx, FILE *f) { d1r_sim_backend_print(ctx, f); }
+
+static void sim_last_cost(void *ctx, d1r_op_cost *out) { *out = ((const sim_ctx *)ctx)->last; }
 
 static const d1r_backend_iface sim_iface = {
     .name = "sim",
@@ -141,6 +155,7 @@ static const d1r_backend_iface sim_iface = {
     .run = sim_run,
     .synchronize = NULL,
     .stats_print = sim_stats_print,
+    .last_cost = sim_last_cost,
 };
 
 d1_status d1r_sim_backend_create(const char *spec, d1r_backend *out, void **ctx_out)
@@ -159,6 +174,14 @@ d1_status d1r_sim_backend_create(const char *spec, d1r_backend *out, void **ctx_
         return st;
     }
     s->mode = D1S_NODE_FUNCTIONAL;
+    {
+        int h = d1_config_harvested(&s->cfg, NULL, 0);
+        uint64_t per_chip = (uint64_t)(s->cfg.mesh_cols * s->cfg.mesh_rows - (h > 0 ? h : 0));
+        s->dev_nodes = per_chip;
+        if (s->opts.target == D1K_TARGET_SYSTEM)
+            s->dev_nodes *= (uint64_t)(s->cfg.tile_chips_x * s->cfg.tiles_x) *
+                            (uint64_t)(s->cfg.tile_chips_y * s->cfg.tiles_y);
+    }
     out->iface = &sim_iface;
     out->ctx = s;
     if (ctx_out)

@@ -6,9 +6,11 @@
  * Ops: matmul with BF16/CFP8 operands (any mix) and an FP32/BF16 C runs as a compiled
  * kernel on a simulated chip or system (runtime/sim/sim_matmul.h); the operands are staged
  * into node SRAM for each launch (host layout conversion, reported as stage time, not
- * simulated). On chip targets the other ops run as d1k_ew kernels (sim_ew.h). Everything
- * the generators decline -- FP32 matmul operands, shapes too large for SRAM, elementwise
- * ops on system targets -- runs on the CPU fallback of the device. */
+ * simulated). The other ops run as d1k_ew kernels (sim_ew.h) on one chip (on a system
+ * target: a chip of its chip configuration). Everything the generators decline -- FP32
+ * matmul operands, shapes too large for SRAM -- runs on the CPU fallback of the device.
+ * Each op reports its simulated time and matrix-unit use to d1r (d1r_op_stats.device_ns,
+ * mxu_ops, mxu_slots; slots = usable nodes of the whole target x simulated cycles). */
 #ifndef D1R_SIM_BACKEND_H
 #define D1R_SIM_BACKEND_H
 

@@ -1,6 +1,8 @@
 /* The sim backend's elementwise/reduction ops: d1r op -> d1k_ew kernel (kernels/elementwise.h)
- * on a fresh simulated chip. Declined (CPU fallback) when the kernel generator declines the
- * shape, on system targets, and for ops without a d1k_ew kernel. */
+ * on a fresh simulated chip (routing tables copied from the kernel cache's template). On a
+ * system target the op runs on one chip of the system's chip configuration. Declined (CPU
+ * fallback) when the kernel generator declines the shape and for ops without a d1k_ew
+ * kernel. */
 #include "sim_ew.h"
 
 #include "kernels/elementwise.h"
@@ -89,7 +91,8 @@ static d1_status check_labels(const d1r_op_args *a)
     return D1_OK;
 }
 
-d1_status d1r_sim_ew_run(const d1_config *cfg, const d1r_op_args *a, uint64_t *cycles)
+d1_status d1r_sim_ew_run(const d1_config *cfg, d1r_kcache *kc, const d1r_op_args *a,
+                         uint64_t *cycles)
 {
     d1k_ew_op op;
     d1_status st = place(cfg, a, &op);
@@ -113,7 +116,11 @@ d1_status d1r_sim_ew_run(const d1_config *cfg, const d1r_op_args *a, uint64_t *c
         return st;
     d1s_chip_opts co = {D1S_NODE_FUNCTIONAL, D1S_NET_NOC, 1};
     d1s_chip *chip = NULL;
-    if ((st = d1s_chip_create(cfg, &co, &chip)) != D1_OK)
+    d1s_chip_place pl;
+    memset(&pl, 0, sizeof pl);
+    if ((st = d1r_kcache_route_template(kc, cfg, &pl.like)) != D1_OK)
+        goto out;
+    if ((st = d1s_chip_create_placed(cfg, &co, &pl, &chip)) != D1_OK)
         goto out;
     if ((st = d1s_chip_load_kernel(chip, k)) != D1_OK)
         goto out;

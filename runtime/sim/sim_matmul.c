@@ -68,6 +68,9 @@ struct d1r_kcache {
     kc_entry *e;
     size_t n, cap;
     uint64_t clock, hits, misses;
+    d1s_chip *route_tmpl;  /* d1r_kcache_route_template */
+    d1_config route_cfg;   /* its configuration (owned copy; valid if route_tmpl) */
+    uint64_t route_hash;
 };
 
 d1_status d1r_kcache_create(size_t capacity, d1r_kcache **out)
@@ -89,8 +92,38 @@ void d1r_kcache_destroy(d1r_kcache *kc)
         return;
     for (size_t i = 0; i < kc->n; i++)
         d1s_kernel_destroy(kc->e[i].kernel);
+    if (kc->route_tmpl) {
+        d1s_chip_destroy(kc->route_tmpl);
+        d1_config_fini(&kc->route_cfg);
+    }
     free(kc->e);
     free(kc);
+}
+
+d1_status d1r_kcache_route_template(d1r_kcache *kc, const d1_config *cfg, const d1s_chip **out)
+{
+    uint64_t h = d1_config_hash(cfg);
+    if (kc->route_tmpl && kc->route_hash == h) {
+        *out = kc->route_tmpl;
+        return D1_OK;
+    }
+    if (kc->route_tmpl) {
+        d1s_chip_destroy(kc->route_tmpl);
+        d1_config_fini(&kc->route_cfg);
+        kc->route_tmpl = NULL;
+    }
+    d1_status st = d1_config_copy(&kc->route_cfg, cfg);
+    if (st != D1_OK)
+        return st;
+    d1s_chip_opts co = {D1S_NODE_TIMING_ONLY, D1S_NET_NOC, 1};
+    if ((st = d1s_chip_create(&kc->route_cfg, &co, &kc->route_tmpl)) != D1_OK) {
+        kc->route_tmpl = NULL;
+        d1_config_fini(&kc->route_cfg);
+        return st;
+    }
+    kc->route_hash = h;
+    *out = kc->route_tmpl;
+    return D1_OK;
 }
 
 uint64_t d1r_kcache_hits(const d1r_kcache *kc) { return kc->hits; }
@@ -230,13 +263,19 @@ d1_status d1r_sim_matmul(const d1_config *cfg, d1r_kcache *kc, const d1k_matmul_
     uint64_t t1 = now_ns();
     st->compile_ns = t1 - t0;
     runner rn = {NULL, NULL};
+    const d1s_chip *like;
+    if ((s = d1r_kcache_route_template(kc, cfg, &like)) != D1_OK)
+        return s;
     bool system = opts && opts->target == D1K_TARGET_SYSTEM;
     if (system) {
         d1s_tile_opts to = {mode, 0};
-        s = d1s_tile_create(cfg, &to, &rn.tile);
+        s = d1s_tile_create_like(cfg, &to, like, &rn.tile);
     } else {
         d1s_chip_opts co = {mode, D1S_NET_NOC, 1};
-        s = d1s_chip_create(cfg, &co, &rn.chip);
+        d1s_chip_place pl;
+        memset(&pl, 0, sizeof pl);
+        pl.like = like;
+        s = d1s_chip_create_placed(cfg, &co, &pl, &rn.chip);
     }
     if (s != D1_OK)
         return s;
@@ -310,6 +349,28 @@ d1_status d1r_sim_matmul(const d1_config *cfg, d1r_kcache *kc, const d1k_matmul_
             st->hbm_bytes += ds.hbm_read_bytes + ds.hbm_write_bytes;
         }
     }
+    if (rn.tile && getenv("D1_MM_DIAG")) { /* DIAGTMP */
+        for (uint32_t ch = 0; ch < d1s_tile_chip_count(rn.tile); ch++)
+            for (int dir = 0; dir < 4; dir++) {
+                d1s_tile_link_stats ls;
+                d1s_tile_get_link_stats(rn.tile, ch, dir, &ls);
+                if (ls.exists && ls.bytes)
+                    fprintf(stderr, "link chip %u dir %c bytes %llu span %llu..%llu  %.1f B/cyc over run\n", ch,
+                            "NESW"[dir], (unsigned long long)ls.bytes, (unsigned long long)ls.first_cyc,
+                            (unsigned long long)ls.last_cyc, (double)ls.bytes / (double)res.cycles);
+            }
+        for (uint32_t i = 0; i < d1s_tile_dip_count(rn.tile); i++) {
+            d1s_dip *d = d1s_tile_dip(rn.tile, i);
+            d1s_dip_stats ds;
+            d1s_dip_get_stats(d, &ds);
+            const d1s_xlink *hp = d1s_dip_hbm_port(d), *lo = d1s_dip_link_out(d);
+            fprintf(stderr, "dip %u reqs %llu rd %llu  port %llu..%llu  out %llu..%llu  %.1f B/cyc over run\n", i,
+                    (unsigned long long)ds.reqs, (unsigned long long)ds.hbm_read_bytes,
+                    (unsigned long long)hp->first_cyc, (unsigned long long)hp->last_cyc,
+                    (unsigned long long)lo->first_cyc, (unsigned long long)lo->last_cyc,
+                    (double)ds.hbm_read_bytes / (double)res.cycles);
+        }
+    }
     st->cycles = res.cycles;
     st->sim_seconds = d1_config_cyc_to_s(cfg, res.cycles);
     st->tflops = st->sim_seconds > 0 ? (double)p->flops / st->sim_seconds / 1e12 : 0;
@@ -322,6 +383,7 @@ d1_status d1r_sim_matmul(const d1_config *cfg, d1r_kcache *kc, const d1k_matmul_
     st->pred_cycles = p->cyc_pred;
     st->bound = p->bound;
     st->nodes = p->nodes;
+    st->target_nodes = runner_nodes(&rn);
     st->pr = p->pr;
     st->pc = p->pc;
 out:

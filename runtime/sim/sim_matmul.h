@@ -35,6 +35,12 @@ void d1r_kcache_destroy(d1r_kcache *kc);
 d1_status d1r_kcache_get(d1r_kcache *kc, const d1_config *cfg, const d1k_matmul_desc *op,
                          const d1k_plan_opts *opts, const d1k_plan **plan,
                          const d1s_kernel **kernel, int *hit);
+/* The chip that launches on cfg copy their NoC routing tables from (d1s_noc_create_like):
+ * a chip of cfg's chip mesh, created on the first call for that configuration and kept by the
+ * cache. Computing the tables dominated the creation of a chip (about 0.1 s for 354 nodes);
+ * copying them makes a fresh chip or tile per launch cheap. Results are unchanged: the
+ * tables depend on the mesh only. */
+d1_status d1r_kcache_route_template(d1r_kcache *kc, const d1_config *cfg, const d1s_chip **out);
 uint64_t d1r_kcache_hits(const d1r_kcache *kc);
 uint64_t d1r_kcache_misses(const d1r_kcache *kc);
 
@@ -51,7 +57,8 @@ typedef struct d1r_sim_launch {
     uint64_t hbm_bytes, serdes_bytes; /* 0 on a chip target with SRAM-resident operands */
     uint64_t pred_cycles;  /* plan prediction */
     const char *bound;     /* predicted limiter */
-    uint32_t nodes;
+    uint32_t nodes;        /* nodes the plan uses */
+    uint32_t target_nodes; /* usable nodes of the chip or system it ran on */
     int pr, pc;            /* node grid */
     int cache_hit;
     uint64_t compile_ns, stage_ns, run_ns, gather_ns; /* host wall time */
@@ -59,7 +66,8 @@ typedef struct d1r_sim_launch {
     char trap_msg[160];
 } d1r_sim_launch;
 
-/* Run op on a fresh chip (opts NULL or opts->target CHIP) or system (SYSTEM) of cfg. a, b: operands; c: C in (accumulate) and out, in
+/* Run op on a fresh chip (opts NULL or opts->target CHIP) or system (SYSTEM) of cfg (its NoC
+ * routing tables copied from d1r_kcache_route_template). a, b: operands; c: C in (accumulate) and out, in
  * op->c_dtype codes, row-major with ldc. mode: functional (C computed) or timing-only (C
  * untouched). D1_E_TRAP when the guest trapped (st->trap_msg), plan errors as
  * d1k_plan_matmul. */

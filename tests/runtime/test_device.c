@@ -77,6 +77,38 @@ START_TEST(op_names)
 }
 END_TEST
 
+/* Op classes for time breakdowns: matmul, cast = data movement, the rest elementwise. */
+START_TEST(op_classes)
+{
+    ck_assert_int_eq(d1r_op_class_of(D1R_OP_MATMUL), D1R_CLASS_MATMUL);
+    ck_assert_int_eq(d1r_op_class_of(D1R_OP_CAST), D1R_CLASS_DATA_MOVEMENT);
+    ck_assert_int_eq(d1r_op_class_of(D1R_OP_RELU), D1R_CLASS_ELEMENTWISE);
+    ck_assert_int_eq(d1r_op_class_of(D1R_OP_SGD_MOMENTUM), D1R_CLASS_ELEMENTWISE);
+    ck_assert_int_eq(d1r_op_class_of(D1R_OP_COUNT), D1R_CLASS_COUNT);
+    ck_assert_str_eq(d1r_op_class_name(D1R_CLASS_MATMUL), "matmul");
+    ck_assert_str_eq(d1r_op_class_name(D1R_CLASS_ELEMENTWISE), "elementwise");
+    ck_assert_str_eq(d1r_op_class_name(D1R_CLASS_DATA_MOVEMENT), "data movement");
+    ck_assert_ptr_null(d1r_op_class_name(D1R_CLASS_COUNT));
+}
+END_TEST
+
+/* The cpu device models no device time: device_ns and the mxu_ counters stay 0. */
+START_TEST(cpu_no_device_time)
+{
+    d1r_device *dev = rt_open("cpu");
+    d1r_tensor *x = rt_tensor(dev, D1_FP32, 0, 2, 4, 8);
+    d1r_tensor *y = rt_tensor(dev, D1_FP32, 0, 2, 4, 8);
+    CK_OK(d1r_relu(dev, x, y));
+    d1r_op_stats s;
+    CK_OK(d1r_device_stats(dev, D1R_OP_RELU, &s));
+    ck_assert_uint_eq(s.count, 1);
+    ck_assert_uint_eq(s.device_ns, 0);
+    ck_assert_uint_eq(s.mxu_ops, 0);
+    ck_assert_uint_eq(s.mxu_slots, 0);
+    d1r_device_close(dev);
+}
+END_TEST
+
 Suite *device_suite(void)
 {
     Suite *s = suite_create("device");
@@ -87,6 +119,8 @@ Suite *device_suite(void)
     tcase_add_test(tc, open_null);
     tcase_add_test(tc, close_with_live_tensors);
     tcase_add_test(tc, op_names);
+    tcase_add_test(tc, op_classes);
+    tcase_add_test(tc, cpu_no_device_time);
     suite_add_tcase(s, tc);
     return s;
 }

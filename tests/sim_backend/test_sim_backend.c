@@ -293,7 +293,19 @@ START_TEST(all_ops)
         OK(d1r_device_stats(sim, (d1r_op)op, &st));
         ck_assert_msg(st.fallback_count == 0, "%s fell back", d1r_op_name((d1r_op)op));
         ck_assert_uint_eq(t->op_launches[op], st.count);
+        /* d1r carries the simulated time: the op's cycles at the configured clock */
+        double want =
+            (double)t->op_cycles[op] * 1e3 / (double)d1r_sim_backend_config(ctx)->clock_mhz;
+        ck_assert_msg(st.device_ns + 1.0 * (double)st.count >= want &&
+                          (double)st.device_ns <= want + (double)st.count,
+                      "%s: device_ns %llu, cycles say %.1f", d1r_op_name((d1r_op)op),
+                      (unsigned long long)st.device_ns, want);
+        if (st.count)
+            ck_assert_uint_gt(st.mxu_slots, 0);
     }
+    d1r_op_stats mm;
+    OK(d1r_device_stats(sim, D1R_OP_MATMUL, &mm));
+    ck_assert_uint_eq(mm.mxu_ops, t->mma);
     /* the device statistics include the simulated time per op (backend stats hook) */
     char buf[4096];
     FILE *mf = fmemopen(buf, sizeof buf, "w");

@@ -1,4 +1,5 @@
-/* `d1 train` end to end: help, one-line errors with exit 1, the sim device message, a short
+/* `d1 train` end to end: help, one-line errors with exit 1, a short run on the default (sim)
+ * device, a short
  * synthetic run and its files. Runs the executable named by $D1_EXE (set by meson). */
 #include "train_test.h"
 
@@ -121,17 +122,23 @@ START_TEST(bad_arguments)
 }
 END_TEST
 
-/* While the runtime cannot open a simulator device, d1 train says so in one line. */
+/* The default device is the simulated tile; a short run on a simulator device prints the
+ * simulated time split, simulated samples/s and matrix-unit utilisation, with no CPU
+ * fallbacks; a bad simulator config is a one-line error. */
 START_TEST(sim_device)
 {
-    d1r_device *dev = NULL;
-    d1_status st = d1r_device_open("sim:tile", &dev);
-    d1r_device_close(dev);
-    if (st != D1_E_UNSUPPORTED)
-        return;
-    ck_assert_int_eq(run("--device", "sim:tile", "--synthetic", NULL), 1);
-    ck_assert_msg(strstr(err_text, "simulator backend"), "stderr: '%s'", err_text);
-    ck_assert_msg(strstr(err_text, "sim:tile"), "stderr: '%s'", err_text);
+    char out[4200];
+    snprintf(out, sizeof out, "%s/out", dir);
+    ck_assert_int_eq(run("--synthetic", "--hidden", "16", "--batch", "32", "--steps", "2",
+                         "--log-every", "1", "--out", out, "--no-plots", NULL),
+                     0);
+    ck_assert_msg(strstr(out_text, "device=sim:tile"), "stdout: %s", out_text);
+    ck_assert_msg(strstr(out_text, "simulated:"), "stdout: %s", out_text);
+    ck_assert_msg(strstr(out_text, "data movement"), "stdout: %s", out_text);
+    ck_assert_msg(strstr(out_text, "matrix units"), "stdout: %s", out_text);
+    ck_assert_msg(!strstr(out_text, "cpu-fallbacks"), "stdout: %s", out_text);
+    ck_assert_int_eq(run("--device", "sim:/nonexistent/d1.cfg", "--synthetic", NULL), 1);
+    ck_assert_msg(!strncmp(err_text, "d1 train: ", 10), "stderr: '%s'", err_text);
     ck_assert_int_eq(lines(err_text), 1);
 }
 END_TEST
@@ -158,11 +165,12 @@ START_TEST(synthetic_run)
     static const char *const dtypes[] = {"fp32", "bf16", "cfp8"};
     char out[4200];
     snprintf(out, sizeof out, "%s/out", dir);
-    ck_assert_int_eq(run("--synthetic", "--hidden", "32", "--batch=64", "--steps", "12",
-                         "--log-every", "4", "--dtype", dtypes[_i], "--out", out, "--no-plots",
-                         NULL),
+    ck_assert_int_eq(run("--device", "cpu", "--synthetic", "--hidden", "32", "--batch=64",
+                         "--steps", "12", "--log-every", "4", "--dtype", dtypes[_i], "--out", out,
+                         "--no-plots", NULL),
                      0);
     ck_assert_msg(strstr(out_text, "test accuracy"), "stdout: %s", out_text);
+    ck_assert_msg(!strstr(out_text, "simulated:"), "stdout: %s", out_text); /* cpu: no model */
     ck_assert_msg(strstr(out_text, "matmul"), "stdout: %s", out_text);
     ck_assert(exists("run.csv") && exists("epochs.csv") && exists("loss.dat") &&
               exists("loss.gp") && exists("ops.dat") && exists("ops.gp"));
@@ -184,7 +192,9 @@ START_TEST(plots)
         return;
     char out[4200];
     snprintf(out, sizeof out, "%s/out", dir);
-    ck_assert_int_eq(run("--synthetic", "--hidden", "16", "--steps", "5", "--out", out, NULL), 0);
+    ck_assert_int_eq(
+        run("--device", "cpu", "--synthetic", "--hidden", "16", "--steps", "5", "--out", out, NULL),
+        0);
     ck_assert_msg(exists("loss.png") && exists("ops.png"), "stderr: %s", err_text);
 }
 END_TEST

@@ -10,6 +10,7 @@
 static void small_cfg(d1x_train_cfg *c)
 {
     d1x_train_cfg_defaults(c);
+    c->device = "cpu";
     c->synthetic = true;
     c->synthetic_train = 1024;
     c->synthetic_test = 256;
@@ -170,19 +171,13 @@ START_TEST(errors)
     d1x_train_cfg c;
     d1x_train_result r;
     small_cfg(&c);
-    /* Simulator devices fail cleanly while the runtime cannot open them (the sim backend
-     * is a later issue); once one opens, the cpu-vs-sim tests take over. */
-    static const char *const sims[] = {"sim", "sim:chip", "sim:tile"};
-    for (size_t i = 0; i < sizeof sims / sizeof sims[0]; i++) {
-        d1r_device *dev = NULL;
-        d1_status want = d1r_device_open(sims[i], &dev);
-        d1r_device_close(dev);
-        if (want == D1_OK)
-            continue;
-        c.device = sims[i];
-        CK_STATUS(d1x_train_run(&c, NULL, &r), want);
-        d1x_train_result_fini(&r);
-    }
+    /* the default device is the simulated tile; a bad simulator config fails cleanly */
+    d1x_train_cfg_defaults(&c);
+    ck_assert_str_eq(c.device, "sim:tile");
+    small_cfg(&c);
+    c.device = "sim:/nonexistent/d1.cfg";
+    ck_assert_int_ne(d1x_train_run(&c, NULL, &r), D1_OK);
+    d1x_train_result_fini(&r);
     c.device = "gpu";
     CK_STATUS(d1x_train_run(&c, NULL, &r), D1_E_INVAL);
     d1x_train_result_fini(&r);
@@ -209,38 +204,57 @@ START_TEST(errors)
 }
 END_TEST
 
-/* The numerics contract end to end: a short run on a simulator device gives the same loss
- * bytes, weights and test accuracy as on cpu. Dormant (passes without checking) while
- * d1r_device_open cannot open "sim:chip"; it runs as soon as the runtime routes sim devices
- * to the simulator backend. */
-static const struct variant sim_variants[] = {
-    {D1_BF16, false, D1X_OPTIM_MOMENTUM},
-    {D1_CFP8_143, true, D1X_OPTIM_MOMENTUM},
+/* The numerics contract end to end: N steps on a simulator device give the same loss bytes,
+ * final weights and test accuracy as on cpu, for fp32, bf16 and cfp8 (RNE and stochastic
+ * rounding) on one chip, and bf16 on the tile. On the simulator every op of the bf16/cfp8
+ * steps runs on the device (no fallbacks; fp32 matmuls fall back, their operands are not a
+ * matrix-unit format) and the device reports simulated time; cpu reports none. */
+static const struct sim_variant {
+    const char *device;
+    d1_dtype dtype;
+    bool sr;
+    int steps;
+} sim_variants[] = {
+    {"sim:chip", D1_FP32, false, 20},     {"sim:chip", D1_BF16, false, 20},
+    {"sim:chip", D1_CFP8_143, false, 20}, {"sim:chip", D1_CFP8_143, true, 20},
+    {"sim:tile", D1_BF16, false, 5},
 };
 
 START_TEST(cpu_vs_sim)
 {
-    d1r_device *dev = NULL;
-    d1_status open = d1r_device_open("sim:chip", &dev);
-    d1r_device_close(dev);
-    if (open != D1_OK)
-        return;
+    const struct sim_variant *v = &sim_variants[_i];
     d1x_train_cfg c;
     small_cfg(&c);
-    c.dtype = sim_variants[_i].dtype;
-    c.sr = sim_variants[_i].sr;
+    c.dtype = v->dtype;
+    c.sr = v->sr;
     c.batch = 32;
-    c.max_steps = 3;
+    c.max_steps = (uint64_t)v->steps;
     c.synthetic_test = 64;
+    size_t n = (size_t)v->steps;
     d1x_train_result a, b;
     CK_OK(d1x_train_run(&c, NULL, &a));
-    c.device = "sim:chip";
+    c.device = v->device;
     CK_OK(d1x_train_run(&c, NULL, &b));
-    ck_assert_uint_eq(b.steps, 3);
-    ck_assert_mem_eq(a.losses, b.losses, 3 * sizeof(float));
+    ck_assert_uint_eq(b.steps, n);
+    ck_assert_mem_eq(a.losses, b.losses, n * sizeof(float));
     ck_assert_uint_eq(a.nparams, b.nparams);
     ck_assert_mem_eq(a.params, b.params, a.nparams * sizeof(float));
     ck_assert(a.test_acc == b.test_acc);
+    uint64_t fb = 0, dev_a = 0;
+    for (int op = 0; op < D1R_OP_COUNT; op++) {
+        dev_a += a.op_total[op].device_ns;
+        if (op != D1R_OP_MATMUL || v->dtype != D1_FP32)
+            fb += b.op_total[op].fallback_count;
+        if (b.op_total[op].count > b.op_total[op].fallback_count)
+            ck_assert_msg(b.op_total[op].device_ns > 0, "%s: no simulated time",
+                          d1r_op_name((d1r_op)op));
+    }
+    ck_assert_uint_eq(fb, 0);
+    ck_assert_uint_eq(dev_a, 0);
+    if (v->dtype != D1_FP32) {
+        ck_assert_uint_gt(b.op_total[D1R_OP_MATMUL].mxu_ops, 0);
+        ck_assert_uint_gt(b.op_total[D1R_OP_MATMUL].mxu_slots, b.op_total[D1R_OP_MATMUL].mxu_ops);
+    }
     d1x_train_result_fini(&a);
     d1x_train_result_fini(&b);
 }
