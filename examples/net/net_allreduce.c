@@ -210,11 +210,11 @@ int d1_net_allreduce(int argc, char **argv)
                        {"--functional", NULL, &functional},
                        {NULL, NULL, NULL}};
     d1n_opts o;
-    int rc = 0, err = 0;
+    int rc = 0;
     long long bytes = -1;
     ar_row rows[4];
     size_t n = 0;
-    FILE *csv = NULL, *json = NULL, *dat = NULL, *gp = NULL;
+    d1n_files f = {0};
     if (d1n_parse("allreduce", argc, argv, extra, &o) ||
         d1n_int("allreduce", "--bytes", bytes_s, 1, 1 << 20, &bytes)) {
         rc = 1;
@@ -273,67 +273,49 @@ int d1_net_allreduce(int argc, char **argv)
     for (size_t i = 0; i < n; i++)
         if (rows[i].verified < 0)
             rc = 2;
-    csv = d1n_open("allreduce", &o, "csv", &err);
-    json = d1n_open("allreduce", &o, "json", &err);
-    dat = d1n_open("allreduce", &o, "dat", &err);
-    gp = d1n_open("allreduce", &o, "gp", &err);
-    if (err) {
+    if (d1n_files_open("allreduce", &o, 1, &f)) {
         rc = 1;
         goto done;
     }
-    if (csv) {
-        d1n_config_comment(csv, &o.cfg);
+    if (f.csv) {
         fputs("scope,algo,nodes,rows,cols,bytes,cycles,model_cyc,alpha_cyc,beta,gamma,verified\n",
-              csv);
+              f.csv);
         for (size_t i = 0; i < n; i++)
-            fprintf(csv, "%s,%s,%u,%u,%u,%" PRIu64 ",%" PRIu64 ",%.1f,%.1f,%.1f,%.1f,%d\n",
+            fprintf(f.csv, "%s,%s,%u,%u,%u,%" PRIu64 ",%" PRIu64 ",%.1f,%.1f,%.1f,%.1f,%d\n",
                     rows[i].scope, rows[i].algo, rows[i].nodes, rows[i].rows, rows[i].cols,
                     rows[i].bytes, rows[i].cycles, rows[i].model_cyc, rows[i].alpha_cyc,
                     rows[i].beta, rows[i].gamma, rows[i].verified);
     }
-    if (json) {
-        fputs("{\n", json);
-        d1n_config_json(json, &o.cfg);
-        fputs("  \"runs\": [\n", json);
+    if (f.json) {
+        fputs("  \"runs\": [\n", f.json);
         for (size_t i = 0; i < n; i++)
-            fprintf(json,
+            fprintf(f.json,
                     "    {\"scope\": \"%s\", \"algo\": \"%s\", \"nodes\": %u, \"rows\": %u, "
                     "\"cols\": %u, \"bytes\": %" PRIu64 ", \"cycles\": %" PRIu64
                     ", \"model_cyc\": %.1f, \"verified\": %d}%s\n",
                     rows[i].scope, rows[i].algo, rows[i].nodes, rows[i].rows, rows[i].cols,
                     rows[i].bytes, rows[i].cycles, rows[i].model_cyc, rows[i].verified,
                     i + 1 < n ? "," : "");
-        fputs("  ]\n}\n", json);
+        fputs("  ]\n}\n", f.json);
     }
-    if (dat && gp) {
-        fputs("# idx label cycles model\n", dat);
+    if (f.gp) {
+        fputs("# idx label cycles model\n", f.dat);
         for (size_t i = 0; i < n; i++)
-            fprintf(dat, "%zu %s-%s %" PRIu64 " %.0f\n", i, rows[i].scope, rows[i].algo,
+            fprintf(f.dat, "%zu %s-%s %" PRIu64 " %.0f\n", i, rows[i].scope, rows[i].algo,
                     rows[i].cycles, rows[i].model_cyc);
-        fclose(dat);
-        dat = NULL;
-        fprintf(gp,
+        fprintf(f.gp,
                 "set terminal pngcairo size 800,450\nset output '%s.png'\n"
                 "set title 'All-reduce: simulated vs alpha-beta model'\n"
                 "set style data histograms\nset style histogram clustered gap 1\n"
                 "set style fill solid 0.8 border -1\nset logscale y\nset ylabel 'cycles'\n"
                 "plot '%s.dat' using 3:xtic(2) title 'simulated', '' using 4 title 'model'\n",
                 o.out, o.out);
-        fclose(gp);
-        gp = NULL;
-        if (d1n_plot("allreduce", &o))
+        if (d1n_files_plot("allreduce", &o, &f))
             rc = 1;
     }
 
 done:
-    if (csv)
-        fclose(csv);
-    if (json)
-        fclose(json);
-    if (dat)
-        fclose(dat);
-    if (gp)
-        fclose(gp);
+    d1n_files_close(&f);
     d1n_fini(&o);
     return rc;
 }

@@ -147,18 +147,18 @@ static d1_status bw_link(const d1_config *base, int scale, int threads, bw_resul
     return st;
 }
 
-/* Flows: every node of chip a sends len bytes to the same local position on chip b (and b to a
- * when both). */
-static d1n_flow *mirror_flows(d1s_tile *t, const uint32_t *chips_a, const uint32_t *chips_b,
-                              size_t n_pairs, int both, uint32_t len, size_t *n)
+/* Every node of chip chips_a[p] sends len bytes to the same local position on chip
+ * chips_b[p] and back; run to the end. *f (the flows, for done) and *n are set. */
+static d1_status run_mirror(d1s_tile *t, const uint32_t *chips_a, const uint32_t *chips_b,
+                            size_t n_pairs, uint32_t len, d1n_flow **fp, size_t *n)
 {
     uint32_t npc = d1s_tile_nodes_per_chip(t);
-    d1n_flow *f = calloc(n_pairs * npc * 2, sizeof *f);
+    d1n_flow *f = *fp = calloc(n_pairs * npc * 2, sizeof *f);
     if (!f)
-        return NULL;
+        return d1_fail(D1_E_NOMEM, "flows");
     *n = 0;
     for (size_t p = 0; p < n_pairs; p++)
-        for (int dir = 0; dir < (both ? 2 : 1); dir++)
+        for (int dir = 0; dir < 2; dir++)
             for (uint32_t l = 0; l < npc; l++) {
                 uint32_t a = dir ? chips_b[p] : chips_a[p], b = dir ? chips_a[p] : chips_b[p];
                 d1n_flow *x = &f[(*n)++];
@@ -169,7 +169,8 @@ static d1n_flow *mirror_flows(d1s_tile *t, const uint32_t *chips_a, const uint32
                 x->local_addr = 0x10000;
                 x->remote_addr = 0x10000;
             }
-    return f;
+    d1s_tile_result res;
+    return d1n_run_flows(t, f, *n, &res);
 }
 
 /* Sum of bytes over the links leaving chips `from[i]` through side d, over the span from the
@@ -260,13 +261,8 @@ static d1_status bw_chip_edge(const d1_config *base, int scale, int threads, bw_
     uint32_t a = 0, b = 1;
     size_t n = 0;
     uint32_t len = (uint32_t)(8 * 1024 * scale);
-    d1n_flow *f = mirror_flows(t, &a, &b, 1, 1, len, &n);
-    if (!f) {
-        done(&cfg, t, NULL);
-        return d1_fail(D1_E_NOMEM, "flows");
-    }
-    d1s_tile_result res;
-    st = d1n_run_flows(t, f, n, &res);
+    d1n_flow *f = NULL;
+    st = run_mirror(t, &a, &b, 1, len, &f, &n);
     if (st == D1_OK) {
         bw_result back;
         double c0, c1;
@@ -295,7 +291,7 @@ static d1_status bw_tile_bisection(const d1_config *base, int scale, int threads
         done(&cfg, t, NULL);
         return d1_fail(D1_E_CONFIG, "tile bisection needs tile_chips_x >= 2");
     }
-    uint32_t a[64], b[64];
+    uint32_t a[64] = {0}, b[64] = {0}; /* tile_chips_y <= 16 */
     int cut = CX / 2;
     for (int y = 0; y < CY && y < 64; y++) {
         a[y] = (uint32_t)(y * CX + cut - 1);
@@ -303,13 +299,8 @@ static d1_status bw_tile_bisection(const d1_config *base, int scale, int threads
     }
     size_t n = 0;
     uint32_t len = (uint32_t)(8 * 1024 * scale);
-    d1n_flow *f = mirror_flows(t, a, b, (size_t)CY, 1, len, &n);
-    if (!f) {
-        done(&cfg, t, NULL);
-        return d1_fail(D1_E_NOMEM, "flows");
-    }
-    d1s_tile_result res;
-    st = d1n_run_flows(t, f, n, &res);
+    d1n_flow *f = NULL;
+    st = run_mirror(t, a, b, (size_t)CY, len, &f, &n);
     if (st == D1_OK) {
         link_rate(t, a, (size_t)CY, D1S_TILE_E, r, &r->expected_bpc);
         snprintf(r->note, sizeof r->note,
@@ -331,20 +322,15 @@ static d1_status bw_tile_edge(const d1_config *base, int scale, int threads, bw_
     if (st != D1_OK)
         return st;
     int CY = d1s_tile_chips_y(t);
-    uint32_t a[64], b[64];
+    uint32_t a[64] = {0}, b[64] = {0}; /* tile_chips_y <= 16 */
     for (int y = 0; y < CY && y < 64; y++) {
         a[y] = (uint32_t)(y * 2);
         b[y] = (uint32_t)(y * 2 + 1);
     }
     size_t n = 0;
     uint32_t len = (uint32_t)(8 * 1024 * scale);
-    d1n_flow *f = mirror_flows(t, a, b, (size_t)CY, 1, len, &n);
-    if (!f) {
-        done(&cfg, t, NULL);
-        return d1_fail(D1_E_NOMEM, "flows");
-    }
-    d1s_tile_result res;
-    st = d1n_run_flows(t, f, n, &res);
+    d1n_flow *f = NULL;
+    st = run_mirror(t, a, b, (size_t)CY, len, &f, &n);
     if (st == D1_OK) {
         link_rate(t, a, (size_t)CY, D1S_TILE_E, r, &r->expected_bpc);
         snprintf(r->note, sizeof r->note, "%d chip edges on the tile edge, one direction", CY);
@@ -472,16 +458,6 @@ static const bw_case cases[] = {
     {"pcie", "32 GB/s PCIe Gen4 x16 to the host", 32, 1, bw_pcie},
 };
 
-/* Result of one case for the report (net_report.c). */
-typedef struct d1n_bw_row {
-    const char *name, *published;
-    double published_gbs, measured_gbs, expected_gbs;
-    char note[128];
-} d1n_bw_row;
-
-int d1n_bandwidth_rows(const d1_config *cfg, const char *only, int scale, int threads,
-                       d1n_bw_row *rows, size_t *n_rows);
-
 int d1n_bandwidth_rows(const d1_config *cfg, const char *only, int scale, int threads,
                        d1n_bw_row *rows, size_t *n_rows)
 {
@@ -546,18 +522,13 @@ int d1_net_bandwidth(int argc, char **argv)
                        {"--check", NULL, &check},
                        {NULL, NULL, NULL}};
     d1n_opts o;
-    int rc = 0, err = 0;
+    int rc = 0;
     long long scale = 1;
-    FILE *csv = NULL, *json = NULL, *dat = NULL, *gp = NULL;
+    d1n_files f = {0};
     d1n_bw_row rows[16];
     size_t n = 0;
     if (d1n_parse("bandwidth", argc, argv, extra, &o) ||
-        d1n_int("bandwidth", "--scale", scale_s, 1, 64, &scale)) {
-        rc = 1;
-        goto done;
-    }
-    if (o.npos) {
-        fprintf(stderr, "d1 net bandwidth: unexpected argument '%s' (see --help)\n", o.pos[0]);
+        d1n_int("bandwidth", "--scale", scale_s, 1, 64, &scale) || d1n_no_args("bandwidth", &o)) {
         rc = 1;
         goto done;
     }
@@ -580,45 +551,36 @@ int d1_net_bandwidth(int argc, char **argv)
     }
     if (!o.quiet)
         printf("GB/s; expected = from the configuration (doc/tile.md), published = D1-FACTS.md\n");
-    csv = d1n_open("bandwidth", &o, "csv", &err);
-    json = d1n_open("bandwidth", &o, "json", &err);
-    dat = d1n_open("bandwidth", &o, "dat", &err);
-    gp = d1n_open("bandwidth", &o, "gp", &err);
-    if (err) {
+    if (d1n_files_open("bandwidth", &o, 1, &f)) {
         rc = 1;
         goto done;
     }
-    if (csv) {
-        d1n_config_comment(csv, &o.cfg);
+    if (f.csv) {
         fputs("case,measured_gbs,expected_gbs,ratio_expected,published_gbs,ratio_published,"
               "published,notes\n",
-              csv);
+              f.csv);
         for (size_t i = 0; i < n; i++)
-            fprintf(csv, "%s,%.3f,%.3f,%.4f,%.0f,%.4f,\"%s\",\"%s\"\n", rows[i].name,
+            fprintf(f.csv, "%s,%.3f,%.3f,%.4f,%.0f,%.4f,\"%s\",\"%s\"\n", rows[i].name,
                     rows[i].measured_gbs, rows[i].expected_gbs,
                     rows[i].measured_gbs / rows[i].expected_gbs, rows[i].published_gbs,
                     rows[i].measured_gbs / rows[i].published_gbs, rows[i].published, rows[i].note);
     }
-    if (json) {
-        fputs("{\n", json);
-        d1n_config_json(json, &o.cfg);
-        fputs("  \"cases\": [\n", json);
+    if (f.json) {
+        fputs("  \"cases\": [\n", f.json);
         for (size_t i = 0; i < n; i++)
-            fprintf(json,
+            fprintf(f.json,
                     "    {\"case\": \"%s\", \"measured_gbs\": %.3f, \"expected_gbs\": %.3f, "
                     "\"published_gbs\": %.0f, \"published\": \"%s\", \"notes\": \"%s\"}%s\n",
                     rows[i].name, rows[i].measured_gbs, rows[i].expected_gbs, rows[i].published_gbs,
                     rows[i].published, rows[i].note, i + 1 < n ? "," : "");
-        fputs("  ]\n}\n", json);
+        fputs("  ]\n}\n", f.json);
     }
-    if (dat && gp) {
-        fputs("# idx case measured expected published (GB/s)\n", dat);
+    if (f.gp) {
+        fputs("# idx case measured expected published (GB/s)\n", f.dat);
         for (size_t i = 0; i < n; i++)
-            fprintf(dat, "%zu %s %.3f %.3f %.0f\n", i, rows[i].name, rows[i].measured_gbs,
+            fprintf(f.dat, "%zu %s %.3f %.3f %.0f\n", i, rows[i].name, rows[i].measured_gbs,
                     rows[i].expected_gbs, rows[i].published_gbs);
-        fclose(dat);
-        dat = NULL;
-        fprintf(gp,
+        fprintf(f.gp,
                 "set terminal pngcairo size 1000,500\nset output '%s.png'\n"
                 "set title 'Bandwidth: measured vs configuration vs published'\n"
                 "set style data histograms\nset style histogram clustered gap 1\n"
@@ -627,23 +589,14 @@ int d1_net_bandwidth(int argc, char **argv)
                 "plot '%s.dat' using 3:xtic(2) title 'measured', '' using 4 title 'expected "
                 "(config)', '' using 5 title 'published'\n",
                 o.out, o.out);
-        fclose(gp);
-        gp = NULL;
-        if (d1n_plot("bandwidth", &o))
+        if (d1n_files_plot("bandwidth", &o, &f))
             rc = 1;
     }
     if (!rc && check && off)
         rc = 2;
 
 done:
-    if (csv)
-        fclose(csv);
-    if (json)
-        fclose(json);
-    if (dat)
-        fclose(dat);
-    if (gp)
-        fclose(gp);
+    d1n_files_close(&f);
     d1n_fini(&o);
     return rc;
 }

@@ -31,19 +31,14 @@ int d1_net_heatmap(int argc, char **argv)
     const char *src_s = NULL, *bytes_s = NULL;
     d1n_opt extra[] = {{"--src", &src_s, NULL}, {"--bytes", &bytes_s, NULL}, {NULL, NULL, NULL}};
     d1n_opts o;
-    int rc = 0, err = 0;
+    int rc = 0;
     d1s_tile *t = NULL;
     d1s_tile_probe_req *req = NULL;
     uint64_t *lat = NULL, *formula = NULL;
-    FILE *csv = NULL, *json = NULL, *dat = NULL, *gp = NULL;
+    d1n_files f = {0};
     long long bytes = 64;
     if (d1n_parse("heatmap", argc, argv, extra, &o) ||
-        d1n_int("heatmap", "--bytes", bytes_s, 1, 64, &bytes)) {
-        rc = 1;
-        goto done;
-    }
-    if (o.npos) {
-        fprintf(stderr, "d1 net heatmap: unexpected argument '%s' (see --help)\n", o.pos[0]);
+        d1n_int("heatmap", "--bytes", bytes_s, 1, 64, &bytes) || d1n_no_args("heatmap", &o)) {
         rc = 1;
         goto done;
     }
@@ -114,54 +109,45 @@ int d1_net_heatmap(int argc, char **argv)
                mn, sum / (double)(N > 1 ? N - 1 : 1), mx, d1n_ns(&o.cfg, (double)mx), far, fx, fy);
         printf("formula (doc/tile.md): %" PRIu64 " of %u measurements differ\n", mismatches, N);
     }
-    csv = d1n_open("heatmap", &o, "csv", &err);
-    json = d1n_open("heatmap", &o, "json", &err);
-    dat = d1n_open("heatmap", &o, "dat", &err);
-    gp = d1n_open("heatmap", &o, "gp", &err);
-    if (err) {
+    if (d1n_files_open("heatmap", &o, 1, &f)) {
         rc = 1;
         goto done;
     }
-    if (csv) {
-        d1n_config_comment(csv, &o.cfg);
-        fputs("node,x,y,chip,formula_cyc,measured_cyc\n", csv);
+    if (f.csv) {
+        fputs("node,x,y,chip,formula_cyc,measured_cyc\n", f.csv);
         for (uint32_t d = 0; d < N; d++) {
             int x, y;
             d1s_tile_node_xy(t, d, &x, &y);
-            fprintf(csv, "%u,%d,%d,%u,%" PRIu64 ",%" PRIu64 "\n", d, x, y,
+            fprintf(f.csv, "%u,%d,%d,%u,%" PRIu64 ",%" PRIu64 "\n", d, x, y,
                     d / d1s_tile_nodes_per_chip(t), formula[d], lat[d]);
         }
     }
-    if (json) {
-        fputs("{\n", json);
-        d1n_config_json(json, &o.cfg);
-        fprintf(json,
+    if (f.json) {
+        fprintf(f.json,
                 "  \"src\": %u, \"src_xy\": [%d, %d], \"nodes\": %u, \"min_cyc\": %" PRIu64
                 ", \"mean_cyc\": %.3f, \"max_cyc\": %" PRIu64 ", \"farthest\": %u, "
                 "\"mismatches\": %" PRIu64 ",\n  \"measured_cyc\": [",
                 src, sx, sy, N, mn, sum / (double)(N > 1 ? N - 1 : 1), mx, far, mismatches);
         for (uint32_t d = 0; d < N; d++)
-            fprintf(json, "%s%" PRIu64, d ? "," : "", lat[d]);
-        fputs("]\n}\n", json);
+            fprintf(f.json, "%s%" PRIu64, d ? "," : "", lat[d]);
+        fputs("]\n}\n", f.json);
     }
-    if (dat && gp) {
+    if (f.gp) {
         int W = d1s_tile_width(t), H = d1s_tile_height(t);
         for (int y = 0; y < H; y++) {
             for (int x = 0; x < W; x++) {
                 uint32_t id = d1s_tile_node_at(t, x, y);
                 if (id == UINT32_MAX)
-                    fprintf(dat, "%d %d NaN\n", x, y);
+                    fprintf(f.dat, "%d %d NaN\n", x, y);
                 else
-                    fprintf(dat, "%d %d %" PRIu64 "\n", x, y, lat[id]);
+                    fprintf(f.dat, "%d %d %" PRIu64 "\n", x, y, lat[id]);
             }
-            fputc('\n', dat);
+            fputc('\n', f.dat);
         }
-        fclose(dat);
-        dat = NULL;
         int cw = W / d1s_tile_chips_x(t), ch = H / d1s_tile_chips_y(t);
-        fprintf(gp, "set terminal pngcairo size %d,%d\nset output '%s.png'\n",
+        fprintf(f.gp, "set terminal pngcairo size %d,%d\nset output '%s.png'\n",
                 W > H ? 1000 : 200 + 800 * W / H + 100, W > H ? 200 + 800 * H / W : 900, o.out);
-        fprintf(gp,
+        fprintf(f.gp,
                 "set title 'Zero-load latency (cycles) from node %u (%d,%d)'\n"
                 "set xrange [-0.5:%d.5]\nset yrange [%d.5:-0.5]\nset size ratio -1\n"
                 "set xlabel 'x'\nset ylabel 'y'\nset cblabel 'cycles'\nset palette rgb 33,13,10\n",
@@ -169,31 +155,22 @@ int d1_net_heatmap(int argc, char **argv)
         /* chip borders white, tile borders black and thicker */
         int tcx = (int)o.cfg.tile_chips_x, tcy = (int)o.cfg.tile_chips_y;
         for (int cx = 1; cx < d1s_tile_chips_x(t); cx++)
-            fprintf(gp, "set arrow from %g,-0.5 to %g,%g nohead front lc rgb '%s' lw %s\n",
+            fprintf(f.gp, "set arrow from %g,-0.5 to %g,%g nohead front lc rgb '%s' lw %s\n",
                     cx * cw - 0.5, cx * cw - 0.5, H - 0.5, cx % tcx ? "white" : "black",
                     cx % tcx ? "1.5" : "3");
         for (int cy = 1; cy < d1s_tile_chips_y(t); cy++)
-            fprintf(gp, "set arrow from -0.5,%g to %g,%g nohead front lc rgb '%s' lw %s\n",
+            fprintf(f.gp, "set arrow from -0.5,%g to %g,%g nohead front lc rgb '%s' lw %s\n",
                     cy * ch - 0.5, W - 0.5, cy * ch - 0.5, cy % tcy ? "white" : "black",
                     cy % tcy ? "1.5" : "3");
-        fprintf(gp, "plot '%s.dat' using 1:2:3 with image notitle\n", o.out);
-        fclose(gp);
-        gp = NULL;
-        if (d1n_plot("heatmap", &o))
+        fprintf(f.gp, "plot '%s.dat' using 1:2:3 with image notitle\n", o.out);
+        if (d1n_files_plot("heatmap", &o, &f))
             rc = 1;
     }
     if (!rc && mismatches)
         rc = 2;
 
 done:
-    if (csv)
-        fclose(csv);
-    if (json)
-        fclose(json);
-    if (dat)
-        fclose(dat);
-    if (gp)
-        fclose(gp);
+    d1n_files_close(&f);
     free(req);
     free(lat);
     free(formula);

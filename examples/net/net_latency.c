@@ -87,10 +87,10 @@ int d1_net_latency(int argc, char **argv)
     const char *bytes_s = NULL;
     d1n_opt extra[] = {{"--bytes", &bytes_s, NULL}, {NULL, NULL, NULL}};
     d1n_opts o;
-    int rc = 0, err = 0;
+    int rc = 0;
     d1s_tile *t = NULL;
     d1n_lat_row *rows = NULL;
-    FILE *csv = NULL, *json = NULL, *dat = NULL, *gp = NULL;
+    d1n_files f = {0};
     long long bytes = 64;
     if (d1n_parse("latency", argc, argv, extra, &o) ||
         d1n_int("latency", "--bytes", bytes_s, 1, 64, &bytes)) {
@@ -165,21 +165,16 @@ int d1_net_latency(int argc, char **argv)
     if (!o.quiet)
         printf("cycles at %lld MHz; formula = zero-load latency (doc/tile.md): %s\n",
                (long long)o.cfg.clock_mhz, mismatch ? "MISMATCH" : "every measurement equals it");
-    csv = d1n_open("latency", &o, "csv", &err);
-    json = d1n_open("latency", &o, "json", &err);
-    dat = d1n_open("latency", &o, "dat", &err);
-    gp = d1n_open("latency", &o, "gp", &err);
-    if (err) {
+    if (d1n_files_open("latency", &o, 1, &f)) {
         rc = 1;
         goto done;
     }
-    if (csv) {
-        d1n_config_comment(csv, &o.cfg);
-        fprintf(csv, "path,src,src_x,src_y,dst,dst_x,dst_y,hops,serdes,tile_links,noc_cyc,"
-                     "serial_cyc,xlat_cyc,formula_cyc,measured_cyc,roundtrip_cyc,measured_ns\n");
+    if (f.csv) {
+        fprintf(f.csv, "path,src,src_x,src_y,dst,dst_x,dst_y,hops,serdes,tile_links,noc_cyc,"
+                       "serial_cyc,xlat_cyc,formula_cyc,measured_cyc,roundtrip_cyc,measured_ns\n");
         for (size_t i = 0; i < n; i++) {
             d1n_lat_row *r = &rows[i];
-            fprintf(csv,
+            fprintf(f.csv,
                     "\"%s\",%u,%d,%d,%u,%d,%d,%u,%u,%u,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
                     ",%" PRIu64 ",%" PRIu64 ",%.2f\n",
                     r->name, r->src, r->sx, r->sy, r->dst, r->dx, r->dy, r->path.hops,
@@ -188,13 +183,11 @@ int d1_net_latency(int argc, char **argv)
                     r->measured_cyc + r->back_cyc, d1n_ns(&o.cfg, (double)r->measured_cyc));
         }
     }
-    if (json) {
-        fputs("{\n", json);
-        d1n_config_json(json, &o.cfg);
-        fprintf(json, "  \"bytes\": %lld,\n  \"paths\": [\n", bytes);
+    if (f.json) {
+        fprintf(f.json, "  \"bytes\": %lld,\n  \"paths\": [\n", bytes);
         for (size_t i = 0; i < n; i++) {
             d1n_lat_row *r = &rows[i];
-            fprintf(json,
+            fprintf(f.json,
                     "    {\"path\": \"%s\", \"src\": %u, \"src_xy\": [%d, %d], \"dst\": %u, "
                     "\"dst_xy\": [%d, %d], \"hops\": %u, \"serdes\": %u, \"tile_links\": %u, "
                     "\"noc_cyc\": %" PRIu64 ", \"serial_cyc\": %" PRIu64 ", \"xlat_cyc\": %" PRIu64
@@ -205,17 +198,15 @@ int d1_net_latency(int argc, char **argv)
                     r->path.xlat_cyc, r->path.lat_cyc, r->measured_cyc,
                     r->measured_cyc + r->back_cyc, i + 1 < n ? "," : "");
         }
-        fputs("  ]\n}\n", json);
+        fputs("  ]\n}\n", f.json);
     }
-    if (dat && gp) {
-        fputs("# idx name noc_cyc serial_cyc xlat_cyc measured_cyc\n", dat);
+    if (f.gp) {
+        fputs("# idx name noc_cyc serial_cyc xlat_cyc measured_cyc\n", f.dat);
         for (size_t i = 0; i < n; i++)
-            fprintf(dat, "%zu \"%s\" %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", i,
+            fprintf(f.dat, "%zu \"%s\" %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", i,
                     rows[i].name, rows[i].path.noc_cyc, rows[i].path.serial_cyc,
                     rows[i].path.xlat_cyc, rows[i].measured_cyc);
-        fclose(dat);
-        dat = NULL;
-        fprintf(gp,
+        fprintf(f.gp,
                 "set terminal pngcairo size 900,500\nset output '%s.png'\n"
                 "set title 'Zero-load one-way latency: formula breakdown (bars) and measured "
                 "(points)'\n"
@@ -227,23 +218,14 @@ int d1_net_latency(int argc, char **argv)
                 "'serialization', '' using 5 title 'crossing latency', '' using 1:6 with points "
                 "pt 7 ps 1.5 lc rgb 'black' title 'measured'\n",
                 o.out, o.out);
-        fclose(gp);
-        gp = NULL;
-        if (d1n_plot("latency", &o))
+        if (d1n_files_plot("latency", &o, &f))
             rc = 1;
     }
     if (!rc && mismatch)
         rc = 2;
 
 done:
-    if (csv)
-        fclose(csv);
-    if (json)
-        fclose(json);
-    if (dat)
-        fclose(dat);
-    if (gp)
-        fclose(gp);
+    d1n_files_close(&f);
     free(rows);
     d1s_tile_destroy(t);
     d1n_fini(&o);

@@ -20,15 +20,6 @@ static const char usage[] =
     "  --scale N            bytes per bandwidth stream x N (default 1)\n" D1N_COMMON_USAGE "\n"
     "Regenerate the document with: d1 net report --md doc/validation.md\n";
 
-/* from net_bandwidth.c */
-typedef struct d1n_bw_row {
-    const char *name, *published;
-    double published_gbs, measured_gbs, expected_gbs;
-    char note[128];
-} d1n_bw_row;
-int d1n_bandwidth_rows(const d1_config *cfg, const char *only, int scale, int threads,
-                       d1n_bw_row *rows, size_t *n_rows);
-
 /* The inputs behind the figures: D1-FACTS tag and value. */
 static const struct {
     const char *key, *tag, *what;
@@ -103,20 +94,16 @@ int d1_net_report(int argc, char **argv)
     const char *md_path = NULL, *scale_s = NULL;
     d1n_opt extra[] = {{"--md", &md_path, NULL}, {"--scale", &scale_s, NULL}, {NULL, NULL, NULL}};
     d1n_opts o;
-    int rc = 0, err = 0;
+    int rc = 0;
     long long scale = 1;
     d1s_tile *t = NULL;
-    FILE *md = stdout, *csv = NULL, *json = NULL;
+    FILE *md = stdout;
+    d1n_files f = {0};
     d1n_bw_row bw[16];
     size_t nbw = 0;
     d1n_lat_row lat[8];
     if (d1n_parse("report", argc, argv, extra, &o) ||
-        d1n_int("report", "--scale", scale_s, 1, 64, &scale)) {
-        rc = 1;
-        goto done;
-    }
-    if (o.npos) {
-        fprintf(stderr, "d1 net report: unexpected argument '%s' (see --help)\n", o.pos[0]);
+        d1n_int("report", "--scale", scale_s, 1, 64, &scale) || d1n_no_args("report", &o)) {
         rc = 1;
         goto done;
     }
@@ -219,42 +206,37 @@ int d1_net_report(int argc, char **argv)
           "router, whose local port is as wide as a mesh link; DIP, HBM and PCIe are rate + "
           "latency servers; the host is a SystemC process.\n",
           md);
-    csv = d1n_open("report", &o, "csv", &err);
-    json = d1n_open("report", &o, "json", &err);
-    if (err) {
+    if (d1n_files_open("report", &o, 0, &f)) {
         rc = 1;
         goto done;
     }
-    if (csv) {
-        d1n_config_comment(csv, &o.cfg);
-        fputs("kind,name,published,expected,measured,unit\n", csv);
+    if (f.csv) {
+        fputs("kind,name,published,expected,measured,unit\n", f.csv);
         for (size_t i = 0; i < nbw; i++)
-            fprintf(csv, "bandwidth,%s,%.0f,%.3f,%.3f,GB/s\n", bw[i].name, bw[i].published_gbs,
+            fprintf(f.csv, "bandwidth,%s,%.0f,%.3f,%.3f,GB/s\n", bw[i].name, bw[i].published_gbs,
                     bw[i].expected_gbs, bw[i].measured_gbs);
         for (size_t i = 0; i < nlat; i++)
-            fprintf(csv, "latency,\"%s\",,%" PRIu64 ",%" PRIu64 ",cyc\n", lat[i].name,
+            fprintf(f.csv, "latency,\"%s\",,%" PRIu64 ",%" PRIu64 ",cyc\n", lat[i].name,
                     lat[i].path.lat_cyc, lat[i].measured_cyc);
         if (have_hbm)
-            fprintf(csv, "latency,\"HBM to farthest node\",,%" PRIu64 ",%" PRIu64 ",cyc\n",
+            fprintf(f.csv, "latency,\"HBM to farthest node\",,%" PRIu64 ",%" PRIu64 ",cyc\n",
                     hbm_form, hbm_meas);
     }
-    if (json) {
-        fputs("{\n", json);
-        d1n_config_json(json, &o.cfg);
-        fputs("  \"bandwidth\": [\n", json);
+    if (f.json) {
+        fputs("  \"bandwidth\": [\n", f.json);
         for (size_t i = 0; i < nbw; i++)
-            fprintf(json,
+            fprintf(f.json,
                     "    {\"case\": \"%s\", \"published_gbs\": %.0f, \"expected_gbs\": %.3f, "
                     "\"measured_gbs\": %.3f}%s\n",
                     bw[i].name, bw[i].published_gbs, bw[i].expected_gbs, bw[i].measured_gbs,
                     i + 1 < nbw ? "," : "");
-        fputs("  ],\n  \"latency\": [\n", json);
+        fputs("  ],\n  \"latency\": [\n", f.json);
         for (size_t i = 0; i < nlat; i++)
-            fprintf(json,
+            fprintf(f.json,
                     "    {\"path\": \"%s\", \"formula_cyc\": %" PRIu64
                     ", \"measured_cyc\": %" PRIu64 "},\n",
                     lat[i].name, lat[i].path.lat_cyc, lat[i].measured_cyc);
-        fprintf(json,
+        fprintf(f.json,
                 "    {\"path\": \"HBM to farthest node\", \"formula_cyc\": %" PRIu64
                 ", \"measured_cyc\": %" PRIu64 "}\n  ]\n}\n",
                 hbm_form, hbm_meas);
@@ -263,10 +245,7 @@ int d1_net_report(int argc, char **argv)
 done:
     if (md && md != stdout)
         fclose(md);
-    if (csv)
-        fclose(csv);
-    if (json)
-        fclose(json);
+    d1n_files_close(&f);
     d1s_tile_destroy(t);
     d1n_fini(&o);
     return rc;

@@ -184,15 +184,22 @@ FILE *d1n_open(const char *cmd, const d1n_opts *o, const char *ext, int *err)
     return f;
 }
 
-void d1n_config_comment(FILE *f, const d1_config *cfg)
+/* The d1_config_dump text (malloc'd; NULL on failure). */
+static char *config_text(const d1_config *cfg)
 {
     char *buf = NULL;
     size_t len = 0;
     FILE *m = open_memstream(&buf, &len);
     if (!m)
-        return;
+        return NULL;
     d1_config_dump(cfg, m);
     fclose(m);
+    return buf;
+}
+
+void d1n_config_comment(FILE *f, const d1_config *cfg)
+{
+    char *buf = config_text(cfg);
     for (char *line = buf; line && *line;) {
         char *nl = strchr(line, '\n');
         if (nl)
@@ -205,13 +212,9 @@ void d1n_config_comment(FILE *f, const d1_config *cfg)
 
 void d1n_config_json(FILE *f, const d1_config *cfg)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    if (!m)
+    char *buf = config_text(cfg);
+    if (!buf)
         return;
-    d1_config_dump(cfg, m);
-    fclose(m);
     fprintf(f, "  \"config_hash\": \"0x%016llx\",\n  \"config\": \"",
             (unsigned long long)d1_config_hash(cfg));
     for (const char *c = buf; c && *c; c++) {
@@ -245,6 +248,54 @@ int d1n_plot(const char *cmd, const d1n_opts *o)
     }
     free(gp);
     return rc;
+}
+
+int d1n_files_open(const char *cmd, const d1n_opts *o, int plot, d1n_files *f)
+{
+    int err = 0;
+    f->csv = d1n_open(cmd, o, "csv", &err);
+    f->json = d1n_open(cmd, o, "json", &err);
+    f->dat = plot ? d1n_open(cmd, o, "dat", &err) : NULL;
+    f->gp = plot ? d1n_open(cmd, o, "gp", &err) : NULL;
+    if (err)
+        return 1;
+    if (f->csv)
+        d1n_config_comment(f->csv, &o->cfg);
+    if (f->json) {
+        fputs("{\n", f->json);
+        d1n_config_json(f->json, &o->cfg);
+    }
+    return 0;
+}
+
+static void close_file(FILE **f)
+{
+    if (*f)
+        fclose(*f);
+    *f = NULL;
+}
+
+int d1n_files_plot(const char *cmd, const d1n_opts *o, d1n_files *f)
+{
+    close_file(&f->dat);
+    close_file(&f->gp);
+    return d1n_plot(cmd, o);
+}
+
+void d1n_files_close(d1n_files *f)
+{
+    close_file(&f->csv);
+    close_file(&f->json);
+    close_file(&f->dat);
+    close_file(&f->gp);
+}
+
+int d1n_no_args(const char *cmd, const d1n_opts *o)
+{
+    if (!o->npos)
+        return 0;
+    fprintf(stderr, "d1 net %s: unexpected argument '%s' (see --help)\n", cmd, o->pos[0]);
+    return 1;
 }
 
 double d1n_ns(const d1_config *cfg, double cyc)

@@ -53,6 +53,20 @@ void d1n_config_json(FILE *f, const d1_config *cfg);    /* "config": {...}, (no 
 /* Run `gnuplot PREFIX.gp` without a shell unless --no-plot; 0 ok or skipped (gnuplot
  * absent: a note on stderr), 1 if gnuplot failed. */
 int d1n_plot(const char *cmd, const d1n_opts *o);
+
+/* The files of --out PREFIX (all NULL without --out). */
+typedef struct d1n_files {
+    FILE *csv, *json, *dat, *gp;
+} d1n_files;
+/* Open PREFIX.csv and PREFIX.json, and PREFIX.dat and PREFIX.gp if plot; the CSV begins with
+ * the configuration comment, the JSON with "{" and the configuration fields. Returns 1 after
+ * printing the reason (d1n_files_close closes what was opened). */
+int d1n_files_open(const char *cmd, const d1n_opts *o, int plot, d1n_files *f);
+/* Close PREFIX.dat and PREFIX.gp and run gnuplot (d1n_plot); 1 if gnuplot failed. */
+int d1n_files_plot(const char *cmd, const d1n_opts *o, d1n_files *f);
+void d1n_files_close(d1n_files *f);
+/* Reject positional arguments: 1 after printing the first one. */
+int d1n_no_args(const char *cmd, const d1n_opts *o);
 double d1n_ns(const d1_config *cfg, double cyc); /* cycles -> ns */
 
 /* A DMA stream for bandwidth runs: node src runs one descriptor (kind D1_DMA_*: PUT to node
@@ -75,6 +89,17 @@ d1_status d1n_run_flows_sampled(d1s_tile *t, const d1n_flow *f, size_t n, uint64
                                 void *ctx, d1s_tile_result *res);
 /* A copy of base with `k=v` overrides applied (NULL-terminated list). */
 d1_status d1n_config_with(d1_config *dst, const d1_config *base, const char *const *sets);
+
+/* One bandwidth case (net_bandwidth.c): published, configured and measured GB/s. */
+typedef struct d1n_bw_row {
+    const char *name, *published;
+    double published_gbs, measured_gbs, expected_gbs;
+    char note[128];
+} d1n_bw_row;
+/* Run the cases named in only (comma-separated; NULL: all) into rows. Returns 0, or 1 after
+ * printing the reason. */
+int d1n_bandwidth_rows(const d1_config *cfg, const char *only, int scale, int threads,
+                       d1n_bw_row *rows, size_t *n_rows);
 
 /* One measured path (net_latency.c). */
 typedef struct d1n_lat_row {

@@ -408,24 +408,38 @@ EXEC(DMA)
 }
 
 /* ---- vector ------------------------------------------------------------------------------ */
-EXEC(VLD)
+/* VLD/MLD and VST/MST: len bytes at x[b] + imm (64-byte aligned) into or from reg, which is
+ * NULL in timing-only mode (the access is still checked). */
+static int load_block(d1s_node *n, d1s_thr *t, const d1s_pinsn *i, void *reg, size_t len,
+                      uint64_t now)
 {
     uint64_t addr = XR(i->b) + (uint64_t)i->imm;
-    if (mem_check(n, t, addr, 64, 64, now))
+    if (mem_check(n, t, addr, len, 64, now))
         return X_TRAP;
-    if (t->v)
-        d1s_sram_rd(n, addr, t->v[i->a], 64);
+    if (reg)
+        d1s_sram_rd(n, addr, reg, len);
     return X_NEXT;
+}
+
+static int store_block(d1s_node *n, d1s_thr *t, const d1s_pinsn *i, const void *reg, size_t len,
+                       uint64_t now)
+{
+    uint64_t addr = XR(i->b) + (uint64_t)i->imm;
+    if (mem_check(n, t, addr, len, 64, now))
+        return X_TRAP;
+    if (!reg)
+        return X_NEXT;
+    return store(n, t, addr, reg, len, now);
+}
+
+EXEC(VLD)
+{
+    return load_block(n, t, i, t->v ? t->v[i->a] : NULL, 64, now);
 }
 
 EXEC(VST)
 {
-    uint64_t addr = XR(i->b) + (uint64_t)i->imm;
-    if (mem_check(n, t, addr, 64, 64, now))
-        return X_TRAP;
-    if (!t->v)
-        return X_NEXT;
-    return store(n, t, addr, t->v[i->a], 64, now);
+    return store_block(n, t, i, t->v ? t->v[i->a] : NULL, 64, now);
 }
 
 EXEC(VBCAST)
@@ -680,22 +694,12 @@ EXEC(MZERO)
 
 EXEC(MLD)
 {
-    uint64_t addr = XR(i->b) + (uint64_t)i->imm;
-    if (mem_check(n, t, addr, 256, 64, now))
-        return X_TRAP;
-    if (t->m)
-        d1s_sram_rd(n, addr, t->m[i->a], 256);
-    return X_NEXT;
+    return load_block(n, t, i, t->m ? t->m[i->a] : NULL, sizeof t->m[0], now);
 }
 
 EXEC(MST)
 {
-    uint64_t addr = XR(i->b) + (uint64_t)i->imm;
-    if (mem_check(n, t, addr, 256, 64, now))
-        return X_TRAP;
-    if (!t->m)
-        return X_NEXT;
-    return store(n, t, addr, t->m[i->a], 256, now);
+    return store_block(n, t, i, t->m ? t->m[i->a] : NULL, sizeof t->m[0], now);
 }
 
 /* ---- dispatch table ----------------------------------------------------------------------- */

@@ -2,22 +2,7 @@
 # `d1 config` behaviour: --help exits 0; bad input exits 1 with exactly one line on stderr.
 # usage: cli_config.sh D1
 d1=$1
-dir=$(mktemp -d /tmp/d1-config-cli.XXXXXX) || exit 1
-trap 'rm -rf "$dir"' EXIT
-fails=0
-
-# expect CODE LINES ARGS...: exit status CODE and LINES lines on stderr (- = any)
-expect() {
-    code=$1; lines=$2; shift 2
-    "$d1" "$@" > "$dir/out" 2> "$dir/err"
-    got=$?
-    n=$(wc -l < "$dir/err")
-    if [ "$got" -ne "$code" ] || { [ "$lines" != - ] && [ "$n" -ne "$lines" ]; }; then
-        echo "FAIL: d1 $*: exit $got (want $code), $n stderr lines (want $lines)" >&2
-        cat "$dir/err" >&2
-        fails=$((fails + 1))
-    fi
-}
+. "$(dirname "$0")/../cli_lib.sh"
 
 for sub in "" dump check doc; do
     expect 0 0 config $sub --help
@@ -53,5 +38,4 @@ expect 1 1 config check "$dir/dup.cfg"
 grep -q 'dup.cfg:2: duplicate key' "$dir/err" ||
     { echo "FAIL: dup message" >&2; fails=$((fails + 1)); }
 
-[ "$fails" -eq 0 ] && echo "ok: d1 config command line"
-[ "$fails" -eq 0 ]
+cli_end "d1 config command line"

@@ -4,27 +4,7 @@
 # usage: cli_isa.sh D1 DATA_DIR
 d1=$1
 data=$2
-dir=$(mktemp -d /tmp/d1-isa-cli.XXXXXX) || exit 1
-trap 'rm -rf "$dir"' EXIT
-fails=0
-
-# expect CODE LINES ARGS...: exit status CODE and LINES lines on stderr (- = any)
-expect() {
-    code=$1; lines=$2; shift 2
-    "$d1" "$@" > "$dir/out" 2> "$dir/err"
-    got=$?
-    n=$(wc -l < "$dir/err")
-    if [ "$got" -ne "$code" ] || { [ "$lines" != - ] && [ "$n" -ne "$lines" ]; }; then
-        echo "FAIL: d1 $*: exit $got (want $code), $n stderr lines (want $lines)" >&2
-        cat "$dir/err" >&2
-        fails=$((fails + 1))
-    fi
-}
-# grep_in FILE PATTERN
-grep_in() {
-    grep -q -- "$2" "$dir/$1" || { echo "FAIL: '$2' not in $1:" >&2; cat "$dir/$1" >&2;
-                                   fails=$((fails + 1)); }
-}
+. "$(dirname "$0")/../cli_lib.sh"
 
 for c in as objdump isa; do
     expect 0 0 $c --help
@@ -84,5 +64,4 @@ if command -v readelf > /dev/null 2>&1; then
     grep_in re.out "^  NOTE  "
 fi
 
-[ "$fails" -eq 0 ] && echo "ok: d1 as/objdump/isa command lines"
-exit $((fails > 0))
+cli_end "d1 as/objdump/isa command lines"

@@ -3,28 +3,7 @@
 # stderr), a plan, --emit-elf + d1 objdump, a tiny benchmark on a 4x4-node config.
 # usage: cli_plan.sh D1
 d1=$1
-dir=$(mktemp -d /tmp/d1-plan-cli.XXXXXX) || exit 1
-trap 'rm -rf "$dir"' EXIT
-fails=0
-
-expect() {
-    code=$1; lines=$2; shift 2
-    "$d1" "$@" > "$dir/out" 2> "$dir/err"
-    got=$?
-    n=$(wc -l < "$dir/err")
-    if [ "$got" -ne "$code" ] || { [ "$lines" != - ] && [ "$n" -ne "$lines" ]; }; then
-        echo "FAIL: d1 $*: exit $got (want $code), $n stderr lines (want $lines)" >&2
-        cat "$dir/err" >&2
-        fails=$((fails + 1))
-    fi
-}
-grep_out() {
-    if ! grep -q "$1" "$dir/out"; then
-        echo "FAIL: output lacks '$1'" >&2
-        cat "$dir/out" >&2
-        fails=$((fails + 1))
-    fi
-}
+. "$(dirname "$0")/../cli_lib.sh"
 
 printf 'mesh_cols = 4\nmesh_rows = 4\nharvested = ""\n' > "$dir/c44.cfg"
 
@@ -35,26 +14,26 @@ expect 1 1 plan matmul 1 2
 expect 1 1 plan matmul 0 2 3
 expect 1 1 plan matmul 4 4 4 --dtype fp32
 expect 0 0 plan matmul 4096 4096 4096 --device sim:tile
-grep_out "25 chip"
+grep_in out "25 chip"
 expect 1 1 plan matmul 4 4 4 --frob
 expect 1 1 plan matmul 1048576 1048576 64
 expect 0 0 plan matmul 4096 4096 4096
-grep_out "bound: compute"
-grep_out "node grid"
+grep_in out "bound: compute"
+grep_in out "node grid"
 expect 0 0 plan matmul 4096 4096 4096 --device sim:tile --hbm
-grep_out "bound: hbm"
+grep_in out "bound: hbm"
 expect 1 1 plan matmul 64 64 64 --hbm
 expect 0 0 plan matmul 100 200 300 --dtype bf16,cfp8 --out bf16 --sr --ta --acc --json
-grep_out '"bound"'
+grep_in out '"bound"'
 expect 0 0 plan matmul 300 200 100 --device "sim:$dir/c44.cfg" --kb 16 --grid 2x8 --threads 1 --emit-elf "$dir/mm.elf"
-grep_out "kernel: "
+grep_in out "kernel: "
 expect 0 0 objdump "$dir/mm.elf"
-grep_out "mma.bf16"
-grep_out "dma_thread"
+grep_in out "mma.bf16"
+grep_in out "dma_thread"
 expect 0 0 bench matmul --help
 expect 0 0 bench matmul --device "sim:$dir/c44.cfg" --sizes 64,100 --shapes square
-grep_out "byte-identical"
-grep_out "square 100"
+grep_in out "byte-identical"
+grep_in out "square 100"
 expect 1 1 bench matmul --dtype fp32
 
-[ "$fails" -eq 0 ] || exit 1
+cli_end "d1 plan and d1 bench matmul command lines"
