@@ -143,6 +143,7 @@ static void make_key(kc_key *k, const d1_config *cfg, const d1k_matmul_desc *op,
         k->opts.pr = o->pr, k->opts.pc = o->pc, k->opts.kb = o->kb;
         k->opts.cthreads = o->cthreads, k->opts.max_nodes = o->max_nodes;
         k->opts.chunk_bytes = o->chunk_bytes, k->opts.target = o->target;
+        k->opts.hbm = o->hbm; /* a different kernel (HBM reads) for the same shape */
     }
     k->cfg_hash = d1_config_hash(cfg);
 }
@@ -347,28 +348,6 @@ d1_status d1r_sim_matmul(const d1_config *cfg, d1r_kcache *kc, const d1k_matmul_
             d1s_dip_stats ds;
             d1s_dip_get_stats(d1s_tile_dip(rn.tile, i), &ds);
             st->hbm_bytes += ds.hbm_read_bytes + ds.hbm_write_bytes;
-        }
-    }
-    if (rn.tile && getenv("D1_MM_DIAG")) { /* DIAGTMP */
-        for (uint32_t ch = 0; ch < d1s_tile_chip_count(rn.tile); ch++)
-            for (int dir = 0; dir < 4; dir++) {
-                d1s_tile_link_stats ls;
-                d1s_tile_get_link_stats(rn.tile, ch, dir, &ls);
-                if (ls.exists && ls.bytes)
-                    fprintf(stderr, "link chip %u dir %c bytes %llu span %llu..%llu  %.1f B/cyc over run\n", ch,
-                            "NESW"[dir], (unsigned long long)ls.bytes, (unsigned long long)ls.first_cyc,
-                            (unsigned long long)ls.last_cyc, (double)ls.bytes / (double)res.cycles);
-            }
-        for (uint32_t i = 0; i < d1s_tile_dip_count(rn.tile); i++) {
-            d1s_dip *d = d1s_tile_dip(rn.tile, i);
-            d1s_dip_stats ds;
-            d1s_dip_get_stats(d, &ds);
-            const d1s_xlink *hp = d1s_dip_hbm_port(d), *lo = d1s_dip_link_out(d);
-            fprintf(stderr, "dip %u reqs %llu rd %llu  port %llu..%llu  out %llu..%llu  %.1f B/cyc over run\n", i,
-                    (unsigned long long)ds.reqs, (unsigned long long)ds.hbm_read_bytes,
-                    (unsigned long long)hp->first_cyc, (unsigned long long)hp->last_cyc,
-                    (unsigned long long)lo->first_cyc, (unsigned long long)lo->last_cyc,
-                    (double)ds.hbm_read_bytes / (double)res.cycles);
         }
     }
     st->cycles = res.cycles;
