@@ -336,10 +336,7 @@ EXEC(SPOST)
     uint32_t s = i->a;
     if (s >= n->nsems)
         return trap(n, t, D1S_TRAP_ILLEGAL, s, now);
-    if ((uint32_t)i->imm > UINT32_MAX - n->sems[s])
-        return trap(n, t, D1S_TRAP_SEM_OVERFLOW, s, now);
-    d1s_node_sem_post(n, s, (uint32_t)i->imm, now);
-    return X_NEXT;
+    return d1s_node_sem_post(n, t, s, (uint32_t)i->imm, now) ? X_NEXT : X_TRAP;
 }
 
 EXEC(BAR)

@@ -295,11 +295,11 @@ void d1s_node_raise(d1s_node *n, d1s_trap_cause cause, int thread, uint64_t deta
     d1s_node_trap_at(n, t, cause, detail, now);
 }
 
-void d1s_node_sem_post(d1s_node *n, uint32_t sem, uint32_t count, uint64_t now)
+int d1s_node_sem_post(d1s_node *n, d1s_thr *by, uint32_t sem, uint32_t count, uint64_t now)
 {
     if (count > UINT32_MAX - n->sems[sem]) { /* a wrapped count would fake a deadlock */
-        d1s_node_trap_at(n, NULL, D1S_TRAP_SEM_OVERFLOW, sem, now);
-        return;
+        d1s_node_trap_at(n, by, D1S_TRAP_SEM_OVERFLOW, sem, now);
+        return 0;
     }
     n->sems[sem] += count;
     for (int k = 0; k < n->nthreads; k++) {
@@ -309,6 +309,7 @@ void d1s_node_sem_post(d1s_node *n, uint32_t sem, uint32_t count, uint64_t now)
             n->wake[k] = now + 1;
         }
     }
+    return 1;
 }
 
 /* Release the barrier if every running thread has reached it; returns 1 if released. */
@@ -644,7 +645,7 @@ static void dma_desc_step(d1s_node *n, uint64_t now)
     }
     if (s->off == s->d.len_bytes) {
         if (s->d.sem_local != D1_DMA_NO_SEM)
-            d1s_node_sem_post(n, s->d.sem_local, 1, now);
+            d1s_node_sem_post(n, NULL, s->d.sem_local, 1, now);
         trace(n, D1S_EV_DMA_END, -1, now, 0, 0, s->d.kind, s->d.len_bytes, s->d.node);
         dma_pop(n, now);
     }
@@ -871,7 +872,7 @@ int d1s_node_deliver(d1s_node *n, const d1s_pkt *pkt, uint64_t now)
     }
     if (done) {
         if (pkt->sem != D1_DMA_NO_SEM && pkt->sem < n->nsems)
-            d1s_node_sem_post(n, pkt->sem, 1, now);
+            d1s_node_sem_post(n, NULL, pkt->sem, 1, now);
         if (is_rsp && n->gets_outstanding)
             n->gets_outstanding--;
     }

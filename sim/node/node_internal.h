@@ -183,7 +183,9 @@ extern const d1s_exec_fn d1s_exec_table[D1_OP_COUNT];
 
 /* node.c services used by exec.c */
 void d1s_node_trap_at(d1s_node *n, d1s_thr *t, d1s_trap_cause c, uint64_t detail, uint64_t now);
-void d1s_node_sem_post(d1s_node *n, uint32_t sem, uint32_t count, uint64_t now);
+/* Add count to semaphore sem and wake its waiters. A count that would pass 2^32-1 traps
+ * (sem-overflow, attributed to t, NULL for DMA completions) and returns 0; else 1. */
+int d1s_node_sem_post(d1s_node *n, d1s_thr *t, uint32_t sem, uint32_t count, uint64_t now);
 int d1s_node_barrier_check(d1s_node *n, uint64_t now);
 int d1s_node_dma_enqueue(d1s_node *n, const d1_dma_desc *d, uint64_t now);
 /* 0, or -1 on a host allocation failure (recorded; the node stops). */
