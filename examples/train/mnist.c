@@ -107,11 +107,23 @@ static d1_status check_count(const char *path, uint32_t count)
     return D1_OK;
 }
 
-d1_status d1x_idx_read_images(const char *path, uint8_t **pixels, size_t *count)
+/* One IDX file: magic, item count, then `ndims` dimensions (images: 28 x 28; labels: none),
+ * then count * item_bytes bytes and nothing after them. */
+typedef struct idx_kind {
+    uint32_t magic;
+    int ndims;
+    size_t item_bytes;
+    const char *data_what; /* "the pixel data" */
+} idx_kind;
+
+static const idx_kind idx_images = {D1X_IDX_MAGIC_IMAGES, 2, D1X_MNIST_PIXELS, "the pixel data"};
+static const idx_kind idx_labels = {D1X_IDX_MAGIC_LABELS, 0, 1, "the label data"};
+
+static d1_status idx_read(const char *path, const idx_kind *k, uint8_t **out, size_t *count)
 {
-    if (!path || !pixels || !count)
+    if (!path || !out || !count)
         return d1_fail(D1_E_INVAL, "idx: NULL argument");
-    gzFile gz;
+    gzFile gz = NULL;
     d1_status st = gz_open(path, &gz);
     if (st != D1_OK)
         return st;
@@ -119,30 +131,34 @@ d1_status d1x_idx_read_images(const char *path, uint8_t **pixels, size_t *count)
     uint8_t *data = NULL;
     if ((st = gz_read_exact(gz, path, hdr, 4, "the header")) != D1_OK)
         goto close_file;
-    if ((st = check_magic(path, be32(hdr), D1X_IDX_MAGIC_IMAGES)) != D1_OK)
+    if ((st = check_magic(path, be32(hdr), k->magic)) != D1_OK)
         goto close_file;
-    if ((st = gz_read_exact(gz, path, hdr + 4, 12, "the header")) != D1_OK)
+    if ((st = gz_read_exact(gz, path, hdr + 4, 4 * (size_t)(1 + k->ndims), "the header")) != D1_OK)
         goto close_file;
-    uint32_t n = be32(hdr + 4), rows = be32(hdr + 8), cols = be32(hdr + 12);
+    uint32_t n = be32(hdr + 4);
     if ((st = check_count(path, n)) != D1_OK)
         goto close_file;
-    if (rows != D1X_MNIST_ROWS || cols != D1X_MNIST_COLS) {
-        st = d1_fail(D1_E_SHAPE, "%s: images are %ux%u, expected %dx%d", path, (unsigned)rows,
-                     (unsigned)cols, D1X_MNIST_ROWS, D1X_MNIST_COLS);
-        goto close_file;
+    if (k->ndims == 2) {
+        uint32_t rows = be32(hdr + 8), cols = be32(hdr + 12);
+        if (rows != D1X_MNIST_ROWS || cols != D1X_MNIST_COLS) {
+            st = d1_fail(D1_E_SHAPE, "%s: images are %ux%u, expected %dx%d", path,
+                         (unsigned)rows, (unsigned)cols, D1X_MNIST_ROWS, D1X_MNIST_COLS);
+            goto close_file;
+        }
     }
-    size_t bytes = (size_t)n * D1X_MNIST_PIXELS;
+    size_t bytes = (size_t)n * k->item_bytes;
     data = malloc(bytes);
     if (!data) {
-        st = d1_fail(D1_E_NOMEM, "%s: no memory for %zu bytes of pixels", path, bytes);
+        st = d1_fail(D1_E_NOMEM, "%s: no memory for %zu bytes of %s", path, bytes,
+                     k->data_what);
         goto close_file;
     }
-    if ((st = gz_read_exact(gz, path, data, bytes, "the pixel data")) != D1_OK)
+    if ((st = gz_read_exact(gz, path, data, bytes, k->data_what)) != D1_OK)
         goto free_data;
     if ((st = gz_expect_end(gz, path)) != D1_OK)
         goto free_data;
     gzclose(gz);
-    *pixels = data;
+    *out = data;
     *count = n;
     return D1_OK;
 
@@ -153,50 +169,28 @@ close_file:
     return st;
 }
 
+d1_status d1x_idx_read_images(const char *path, uint8_t **pixels, size_t *count)
+{
+    return idx_read(path, &idx_images, pixels, count);
+}
+
 d1_status d1x_idx_read_labels(const char *path, uint8_t **labels, size_t *count)
 {
-    if (!path || !labels || !count)
-        return d1_fail(D1_E_INVAL, "idx: NULL argument");
-    gzFile gz;
-    d1_status st = gz_open(path, &gz);
+    uint8_t *data;
+    size_t n;
+    d1_status st = idx_read(path, &idx_labels, &data, &n);
     if (st != D1_OK)
         return st;
-    unsigned char hdr[8];
-    uint8_t *data = NULL;
-    if ((st = gz_read_exact(gz, path, hdr, 4, "the header")) != D1_OK)
-        goto close_file;
-    if ((st = check_magic(path, be32(hdr), D1X_IDX_MAGIC_LABELS)) != D1_OK)
-        goto close_file;
-    if ((st = gz_read_exact(gz, path, hdr + 4, 4, "the header")) != D1_OK)
-        goto close_file;
-    uint32_t n = be32(hdr + 4);
-    if ((st = check_count(path, n)) != D1_OK)
-        goto close_file;
-    data = malloc(n);
-    if (!data) {
-        st = d1_fail(D1_E_NOMEM, "%s: no memory for %u labels", path, (unsigned)n);
-        goto close_file;
-    }
-    if ((st = gz_read_exact(gz, path, data, n, "the label data")) != D1_OK)
-        goto free_data;
-    if ((st = gz_expect_end(gz, path)) != D1_OK)
-        goto free_data;
-    for (uint32_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++)
         if (data[i] >= D1X_MNIST_CLASSES) {
-            st = d1_fail(D1_E_RANGE, "%s: label %u is %u, not in 0..%d", path, (unsigned)i,
+            st = d1_fail(D1_E_RANGE, "%s: label %zu is %u, not in 0..%d", path, i,
                          (unsigned)data[i], D1X_MNIST_CLASSES - 1);
-            goto free_data;
+            free(data);
+            return st;
         }
-    gzclose(gz);
     *labels = data;
     *count = n;
     return D1_OK;
-
-free_data:
-    free(data);
-close_file:
-    gzclose(gz);
-    return st;
 }
 
 d1_status d1x_mnist_load(const char *dir, const char *split, d1x_dataset *out)
