@@ -8,6 +8,9 @@
 #include "sim/elf/asm.h"
 #include "sim/elf/emit.h"
 #include "sim/tile/tile.h"
+#ifdef D1_HAVE_MPI
+#include "sim/tile/tile_mpi.h"
+#endif
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -28,7 +31,12 @@ static const char usage[] =
     "  --case chip|tile|both  (default both)\n"
     "  --cycles N             simulated cycles per run, about (default 20000)\n"
     "  --repeat N             runs per configuration, the median is reported (default 3)\n"
-    "  --config FILE, --set key=value   as everywhere (tile shape: tile_chips_x/y)\n";
+    "  --config FILE, --set key=value   as everywhere (tile shape: tile_chips_x/y)\n"
+    "  --mpi                  the tile only, its chips partitioned over the MPI ranks\n"
+    "                         (mpirun -np P d1 bench sim-speed --mpi ...; doc/tile.md): rate =\n"
+    "                         node-cycles / wall time of the slowest rank; results are the\n"
+    "                         same for any P (cycles, packets, statistics digest)\n"
+    "  --threads N            OpenMP threads per rank with --mpi (default 1)\n";
 
 static double clock_s(clockid_t id)
 {
@@ -47,7 +55,20 @@ typedef struct sp_run {
     double rate;     /* node-cycles per second of wall time */
     double cpu_rate; /* node-cycles per CPU-second (all threads): robust on a shared machine */
     uint64_t cycles, nodes, xpkts, mma;
+    uint64_t digest; /* FNV-1a of the result and the summed chip statistics */
 } sp_run;
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001b3u;
+    return h;
+}
+
+#ifdef D1_HAVE_MPI
+static int g_mpi; /* --mpi: partition the tile over the MPI ranks */
+#endif
 
 static d1_status one_run(const d1_config *cfg, int threads, uint64_t cycles, sp_run *out)
 {
@@ -56,6 +77,12 @@ static d1_status one_run(const d1_config *cfg, int threads, uint64_t cycles, sp_
     d1_status st = d1s_tile_create(cfg, &o, &t);
     if (st != D1_OK)
         return st;
+#ifdef D1_HAVE_MPI
+    if (g_mpi && (st = d1s_tile_mpi_partition(t)) != D1_OK) {
+        d1s_tile_destroy(t);
+        return st;
+    }
+#endif
     uint32_t N = d1s_tile_node_count(t), npc = d1s_tile_nodes_per_chip(t);
     uint64_t iters = cycles / 8, ndma = cycles / 1000 + 1;
     char src[2048];
@@ -105,10 +132,20 @@ static d1_status one_run(const d1_config *cfg, int threads, uint64_t cycles, sp_
     if (st == D1_OK)
         st = d1s_tile_load_kernel(t, k);
     d1s_tile_result r;
+#ifdef D1_HAVE_MPI
+    if (g_mpi && st == D1_OK)
+        st = d1s_mpi_barrier();
+#endif
     double t0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
     if (st == D1_OK)
         st = d1s_tile_run(t, 0, &r);
     double dt = clock_s(CLOCK_MONOTONIC) - t0, dc = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+#ifdef D1_HAVE_MPI
+    if (g_mpi && st == D1_OK) { /* the slowest rank's wall time, every rank's CPU time */
+        if ((st = d1s_mpi_allreduce_f64(&dt, 1, D1S_TILE_MAX)) == D1_OK)
+            st = d1s_mpi_allreduce_f64(&dc, 1, D1S_TILE_SUM);
+    }
+#endif
     if (st == D1_OK && r.end != D1S_END_HALTED)
         st = d1_fail(D1_E_TRAP, "the benchmark program stopped: %s at node %u",
                      d1s_trap_name(r.trap.cause), r.trap.node);
@@ -119,6 +156,11 @@ static d1_status one_run(const d1_config *cfg, int threads, uint64_t cycles, sp_
         out->nodes = N;
         out->xpkts = r.xpkts;
         out->mma = cs.mma;
+        uint64_t h = 0xcbf29ce484222325u;
+        h = fnv(h, &r.cycles, sizeof r.cycles);
+        h = fnv(h, &r.windows, sizeof r.windows);
+        h = fnv(h, &r.xpkts, sizeof r.xpkts);
+        out->digest = fnv(h, &cs, sizeof cs);
         out->rate = (double)N * (double)r.cycles / dt;
         out->cpu_rate = (double)N * (double)r.cycles / dc;
     }
@@ -157,6 +199,57 @@ static int measure(const char *name, const d1_config *cfg, int threads, uint64_t
     return 0;
 }
 
+static double peak_mb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_maxrss / 1024.0;
+}
+
+/* --mpi: the tile partitioned over the ranks; rank 0 prints. */
+static int run_mpi(int *argc, char ***argv, const d1_config *cfg, uint64_t cycles, int repeat,
+                   int threads)
+{
+#ifdef D1_HAVE_MPI
+    int rank = 0, size = 1;
+    d1_status st = d1s_mpi_init(argc, argv, &rank, &size);
+    if (st != D1_OK) {
+        fprintf(stderr, "d1 bench sim-speed --mpi: %s: %s\n", d1_status_name(st), d1_last_error());
+        return 1;
+    }
+    g_mpi = 1;
+    char name[96];
+    snprintf(name, sizeof name, "tile over MPI, rank %d of %d", rank, size);
+    sp_run r;
+    memset(&r, 0, sizeof r);
+    int rc = measure(name, cfg, threads, cycles, repeat, &r);
+    double mb = peak_mb();
+    if (!rc && d1s_mpi_allreduce_f64(&mb, 1, D1S_TILE_MAX) != D1_OK)
+        rc = 1;
+    if (!rc && rank == 0) {
+        printf("tile   %5" PRIu64 " nodes  %8" PRIu64 " cycles  %d rank(s) x %d thread(s): %.3g "
+               "node-cycles/s wall (slowest rank), %.3g per CPU-second (all ranks)\n",
+               r.nodes, r.cycles, size, threads, r.rate, r.cpu_rate);
+        printf("results: %" PRIu64 " cycles, %" PRIu64 " cross-chip packets, %" PRIu64
+               " mma, digest %016" PRIx64 " (the same for any number of ranks and threads)\n",
+               r.cycles, r.xpkts, r.mma, r.digest);
+        printf("peak resident memory: %.0f MB per rank (largest)\n", mb);
+    }
+    d1s_mpi_finalize();
+    return rc;
+#else
+    (void)argc;
+    (void)argv;
+    (void)cfg;
+    (void)cycles;
+    (void)repeat;
+    (void)threads;
+    fprintf(stderr, "d1 bench sim-speed: --mpi: this d1 was built without MPI (meson option "
+                    "mpi; needs libopenmpi-dev)\n");
+    return 1;
+#endif
+}
+
 int d1_bench_simspeed(int argc, char **argv)
 {
     if (d1_cli_wants_help(argc, argv)) {
@@ -164,7 +257,8 @@ int d1_bench_simspeed(int argc, char **argv)
         return 0;
     }
     const char *which = "both";
-    long long cycles = 20000, repeat = 3;
+    long long cycles = 20000, repeat = 3, threads = 1;
+    int mpi = 0;
     d1_config cfg;
     if (d1_config_init(&cfg))
         return d1_cli_fail("bench sim-speed", D1_E_NOMEM);
@@ -172,8 +266,12 @@ int d1_bench_simspeed(int argc, char **argv)
     for (int pass = 0; pass < 2 && !rc; pass++)
         for (int i = 1; i < argc && !rc; i++) {
             const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+            if (!strcmp(a, "--mpi")) {
+                mpi = 1;
+                continue;
+            }
             int valued = !strcmp(a, "--case") || !strcmp(a, "--cycles") || !strcmp(a, "--repeat") ||
-                         !strcmp(a, "--config") || !strcmp(a, "--set");
+                         !strcmp(a, "--config") || !strcmp(a, "--set") || !strcmp(a, "--threads");
             if (valued && !v) {
                 fprintf(stderr, "d1 bench sim-speed: %s needs a value\n", a);
                 rc = 1;
@@ -197,7 +295,24 @@ int d1_bench_simspeed(int argc, char **argv)
             else if (pass == 0 && !strcmp(a, "--repeat") &&
                      d1_cli_parse_i64("bench sim-speed", "--repeat", v, 1, 63, &repeat))
                 rc = 1;
+            else if (pass == 0 && !strcmp(a, "--threads") &&
+                     d1_cli_parse_i64("bench sim-speed", "--threads", v, 1, 256, &threads))
+                rc = 1;
         }
+    if (!rc && !mpi && threads != 1) {
+        fprintf(stderr, "d1 bench sim-speed: --threads goes with --mpi (without it the tile is "
+                        "measured with 1 and 2 threads)\n");
+        rc = 1;
+    }
+    if (!rc && mpi) {
+        if (strcmp(which, "tile") && strcmp(which, "both")) {
+            fprintf(stderr, "d1 bench sim-speed: --mpi measures the tile (--case tile)\n");
+            rc = 1;
+        } else
+            rc = run_mpi(&argc, &argv, &cfg, (uint64_t)cycles, (int)repeat, (int)threads);
+        d1_config_fini(&cfg);
+        return rc;
+    }
     int do_chip = !strcmp(which, "chip") || !strcmp(which, "both");
     int do_tile = !strcmp(which, "tile") || !strcmp(which, "both");
     if (!rc && !do_chip && !do_tile) {
@@ -243,11 +358,8 @@ int d1_bench_simspeed(int argc, char **argv)
                 rc = 2;
         }
     }
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
     if (!rc)
-        printf("peak resident memory: %.0f MB (target for the tile < 2048 MB)\n",
-               (double)ru.ru_maxrss / 1024.0);
+        printf("peak resident memory: %.0f MB (target for the tile < 2048 MB)\n", peak_mb());
     d1_config_fini(&cfg);
     return rc;
 }

@@ -5,6 +5,7 @@
 #include "sim/elf/emit.h"
 #include "sim/noc/noc.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,13 +42,24 @@ typedef struct xref {
     const d1s_chip_xpkt *x;
 } xref;
 
+/* A packet delivered into a chip by the exchange, as sent between processes (partitioned
+ * tile). Key: (cyc, k, seq) of the packet that left chip k, then sub = which delivery of it
+ * (0: over a link; 0, 1, ...: DIP responses) -- the order one process pushes them in. */
+typedef struct xdel {
+    uint64_t cyc, seq;
+    uint32_t k, sub;
+    uint32_t dk, border; /* destination chip, entry border node (local id) */
+    uint64_t arrive;
+    d1s_pkt pkt;
+} xdel;
+
 struct d1s_tile {
     const d1_config *cfg;
     d1s_tile_opts opts;
     const d1s_chip *like; /* during create only: routing table source of chip 0 */
-    int cols, rows; /* nodes per chip */
-    int tcx, tcy;   /* chips per tile */
-    int CX, CY;     /* chips in the system */
+    int cols, rows;       /* nodes per chip */
+    int tcx, tcy;         /* chips per tile */
+    int CX, CY;           /* chips in the system */
     uint32_t K, npc, nodes;
     d1s_chip **chip;
     chip_ctx *ctx;
@@ -77,6 +89,17 @@ struct d1s_tile {
     uint64_t hbm_probe_cyc;  /* arrival of the HBM probe's response */
     uint64_t *probe_arrival; /* during d1s_tile_probe_batch: arrival cycle per probe */
     size_t n_probes;
+    /* partitioning (d1s_tile_partition); unpartitioned: k0 = 0, k1 = K */
+    int part, loaded;
+    d1s_tile_comm comm;
+    uint32_t k0, k1;
+    int *owner; /* [K] rank stepping chip k */
+    xdel *del;  /* this window's deliveries, then what arrived here */
+    size_t del_n, del_cap;
+    unsigned char *sbuf; /* deliveries sorted by destination rank */
+    size_t sbuf_cap;
+    size_t *scount, *rcount; /* [size] bytes */
+    size_t *soff;            /* [size + 1] */
 };
 
 static uint64_t min_u64(uint64_t a, uint64_t b)
@@ -493,6 +516,8 @@ d1_status d1s_tile_create_like(const d1_config *cfg, const d1s_tile_opts *opts,
         wmin = (uint64_t)cfg->window_cyc;
     }
     t->W = wmin;
+    t->k0 = 0;
+    t->k1 = t->K;
     t->threads = t->opts.threads > 0 ? t->opts.threads : (int)cfg->sim_threads;
 #ifdef _OPENMP
     if (t->threads <= 0)
@@ -534,6 +559,12 @@ void d1s_tile_destroy(d1s_tile *t)
     free(t->xs);
     free(t->xlists);
     free(t->xcounts);
+    free(t->owner);
+    free(t->del);
+    free(t->sbuf);
+    free(t->scount);
+    free(t->rcount);
+    free(t->soff);
     if (t->noc_cfg_ok)
         d1_config_fini(&t->noc_cfg);
     free(t);
@@ -661,7 +692,10 @@ d1_status d1s_tile_load_program(d1s_tile *t, uint32_t first, uint32_t last, cons
 {
     if (first > last || last >= t->nodes)
         return d1_fail(D1_E_INVAL, "nodes %u..%u outside the %u nodes", first, last, t->nodes);
+    t->loaded = 1;
     for (uint32_t k = first / t->npc; k <= last / t->npc; k++) {
+        if (k < t->k0 || k >= t->k1)
+            continue; /* another process's chip */
         uint32_t lo = k * t->npc, hi = lo + t->npc - 1;
         uint32_t a = first > lo ? first : lo, b = last < hi ? last : hi;
         d1_status st = d1s_chip_load_program(t->chip[k], a - lo, b - lo, words, n_words, entry);
@@ -677,6 +711,9 @@ d1_status d1s_tile_load_image(d1s_tile *t, uint32_t id, uint64_t addr, const voi
 {
     if (id >= t->nodes)
         return d1_fail(D1_E_INVAL, "node %u outside the %u nodes", id, t->nodes);
+    t->loaded = 1;
+    if (id / t->npc < t->k0 || id / t->npc >= t->k1)
+        return D1_OK; /* another process's chip */
     return d1s_chip_load_image(t->chip[id / t->npc], id % t->npc, addr, bytes, size);
 }
 
@@ -758,16 +795,52 @@ static void push_in(d1s_tile *t, uint32_t k, const d1s_pkt *pkt, uint32_t border
     t->next[k] = min_u64(t->next[k], cyc);
 }
 
+/* Deliver a packet into chip dk at border node `border`, arriving at `arrive`: the `sub`-th
+ * delivery caused by the packet r that left a chip. One process pushes it at once (the
+ * packets are processed in key order); a partitioned tile collects it for the exchange
+ * between processes (exchange_part). */
+static void deliver(d1s_tile *t, const xref *r, uint32_t sub, uint32_t dk, const d1s_pkt *pkt,
+                    uint32_t border, uint64_t arrive)
+{
+    if (!t->part) {
+        push_in(t, dk, pkt, border, arrive);
+        return;
+    }
+    if (t->del_n == t->del_cap) {
+        size_t cap = t->del_cap ? t->del_cap * 2 : 1024;
+        xdel *v = realloc(t->del, cap * sizeof *v);
+        if (!v) {
+            if (t->xerr == D1_OK)
+                t->xerr = d1_fail(D1_E_NOMEM, "tile: exchange of %zu packets", cap);
+            return;
+        }
+        t->del = v;
+        t->del_cap = cap;
+    }
+    xdel *d = &t->del[t->del_n++];
+    memset(d, 0, sizeof *d);
+    d->cyc = r->cyc;
+    d->seq = r->seq;
+    d->k = r->k;
+    d->sub = sub;
+    d->dk = dk;
+    d->border = border;
+    d->arrive = arrive;
+    d->pkt = *pkt;
+}
+
 typedef struct emit_ctx {
     d1s_tile *t;
     dip_info *di;
+    const xref *r;
+    uint32_t sub;
 } emit_ctx;
 
 static void dip_emit(void *vctx, const d1s_pkt *pkt, uint64_t arrive_cyc)
 {
     emit_ctx *e = vctx;
     uint32_t g = e->di->nodes[e->di->rr++ % e->di->n_nodes];
-    push_in(e->t, g / e->t->npc, pkt, g % e->t->npc, arrive_cyc);
+    deliver(e->t, e->r, e->sub++, g / e->t->npc, pkt, g % e->t->npc, arrive_cyc);
 }
 
 /* Bytes a packet occupies on a crossing link: whole flits (a read request is one flit). */
@@ -779,6 +852,83 @@ static uint64_t wire_bytes(const d1s_tile *t, const d1s_pkt *p)
     return (f ? f : 1) * fb;
 }
 
+static int xdel_cmp(const void *pa, const void *pb)
+{
+    const xdel *a = pa, *b = pb;
+    if (a->cyc != b->cyc)
+        return a->cyc < b->cyc ? -1 : 1;
+    if (a->k != b->k)
+        return a->k < b->k ? -1 : 1;
+    if (a->seq != b->seq)
+        return a->seq < b->seq ? -1 : 1;
+    return a->sub < b->sub ? -1 : a->sub > b->sub;
+}
+
+/* Partitioned tile: send every collected delivery to the process owning its destination
+ * chip (one alltoallv), then push what arrived here in key order -- the order one process
+ * pushes them in, so each chip's inbound queue sees the same (cycle, order) sequence. Always
+ * called by every process (collective), even after a local error. */
+static d1_status exchange_part(d1s_tile *t)
+{
+    const int S = t->comm.size;
+    size_t n = t->del_n;
+    for (int r = 0; r < S; r++)
+        t->scount[r] = 0;
+    for (size_t i = 0; i < n; i++)
+        t->scount[t->owner[t->del[i].dk]] += sizeof(xdel);
+    if (n * sizeof(xdel) > t->sbuf_cap) {
+        size_t cap = n * sizeof(xdel) * 2;
+        unsigned char *v = realloc(t->sbuf, cap);
+        if (!v) {
+            if (t->xerr == D1_OK)
+                t->xerr = d1_fail(D1_E_NOMEM, "tile: exchange of %zu packets", n);
+            for (int r = 0; r < S; r++)
+                t->scount[r] = 0;
+            n = 0;
+        } else {
+            t->sbuf = v;
+            t->sbuf_cap = cap;
+        }
+    }
+    /* stable counting sort by destination rank: each rank's block stays in key order */
+    size_t *off = t->soff;
+    off[0] = 0;
+    for (int r = 0; r < S; r++)
+        off[r + 1] = off[r] + t->scount[r];
+    for (size_t i = 0; i < n; i++) {
+        int r = t->owner[t->del[i].dk];
+        memcpy(t->sbuf + off[r], &t->del[i], sizeof(xdel));
+        off[r] += sizeof(xdel);
+    }
+    const void *recv = NULL;
+    d1_status st = t->comm.alltoallv(t->comm.ctx, t->sbuf, t->scount, &recv, t->rcount);
+    t->del_n = 0;
+    if (st != D1_OK)
+        return st;
+    size_t bytes = 0;
+    for (int r = 0; r < S; r++)
+        bytes += t->rcount[r];
+    size_t m = bytes / sizeof(xdel);
+    if (m > t->del_cap) {
+        xdel *v = realloc(t->del, m * sizeof *v);
+        if (!v)
+            return d1_fail(D1_E_NOMEM, "tile: exchange of %zu packets", m);
+        t->del = v;
+        t->del_cap = m;
+    }
+    if (m)
+        memcpy(t->del, recv, m * sizeof(xdel));
+    if (m > 1)
+        qsort(t->del, m, sizeof *t->del, xdel_cmp);
+    for (size_t i = 0; i < m; i++) {
+        const xdel *d = &t->del[i];
+        if (d->dk < t->k0 || d->dk >= t->k1)
+            return d1_fail(D1_E_STATE, "tile: packet for chip %u reached the wrong process", d->dk);
+        push_in(t, d->dk, &d->pkt, d->border, d->arrive);
+    }
+    return D1_OK;
+}
+
 static d1_status exchange(d1s_tile *t)
 {
     size_t n = 0;
@@ -786,19 +936,23 @@ static d1_status exchange(d1s_tile *t)
     size_t total = 0;
     const d1s_chip_xpkt **lists = t->xlists;
     size_t *counts = t->xcounts;
-    for (uint32_t k = 0; k < t->K; k++) {
+    for (uint32_t k = t->k0; k < t->k1; k++) {
         lists[k] = d1s_chip_take_outbound(t->chip[k], &counts[k]);
         total += counts[k];
     }
     if (total > t->xs_cap) {
         size_t cap = total * 2;
         xref *v = realloc(t->xs, cap * sizeof *v);
-        if (!v)
-            return d1_fail(D1_E_NOMEM, "tile: exchange of %zu packets", total);
+        if (!v) {
+            d1_status st = d1_fail(D1_E_NOMEM, "tile: exchange of %zu packets", total);
+            if (t->part)
+                exchange_part(t); /* the others wait for this process */
+            return st;
+        }
         t->xs = v;
         t->xs_cap = cap;
     }
-    for (uint32_t k = 0; k < t->K; k++)
+    for (uint32_t k = t->k0; k < t->k1; k++)
         for (size_t i = 0; i < counts[k]; i++) {
             xref *r = &t->xs[n++];
             r->cyc = lists[k][i].cyc;
@@ -808,9 +962,12 @@ static d1_status exchange(d1s_tile *t)
         }
     if (n > 1)
         qsort(t->xs, n, sizeof *t->xs, xref_cmp);
+    /* the links and DIPs a packet uses belong to the chip it left: a process touches only
+     * its own, in the same relative order as one process */
     for (size_t i = 0; i < n; i++) {
-        const d1s_chip_xpkt *x = t->xs[i].x;
-        uint32_t k = t->xs[i].k;
+        const xref *xr = &t->xs[i];
+        const d1s_chip_xpkt *x = xr->x;
+        uint32_t k = xr->k;
         int side = -1;
         int cx = (int)(k % (uint32_t)t->CX), cy = (int)(k / (uint32_t)t->CX);
         uint32_t b = route_exit(t, cx, cy, x->border, x->pkt.dst, &side);
@@ -821,7 +978,7 @@ static d1_status exchange(d1s_tile *t)
         }
         if (side == 4) {
             dip_info *di = &t->dips[x->pkt.dst - t->nodes];
-            emit_ctx e = {t, di};
+            emit_ctx e = {t, di, xr, 0};
             d1s_dip_from_tile(di->dip, &x->pkt, x->cyc, dip_emit, &e);
             continue;
         }
@@ -837,11 +994,59 @@ static d1_status exchange(d1s_tile *t)
             t->dropped++;
             continue;
         }
-        push_in(t, (uint32_t)nb, &x->pkt, e, arrive);
+        deliver(t, xr, 0, (uint32_t)nb, &x->pkt, e, arrive);
     }
-    d1_status st = t->xerr;
+    d1_status st = t->part ? exchange_part(t) : D1_OK;
+    if (st == D1_OK)
+        st = t->xerr;
     t->xerr = D1_OK;
     return st;
+}
+
+/* ---- partitioning ------------------------------------------------------------------------ */
+
+d1_status d1s_tile_partition(d1s_tile *t, const d1s_tile_comm *comm)
+{
+    if (t->part)
+        return d1_fail(D1_E_STATE, "tile: already partitioned");
+    if (t->loaded || t->now)
+        return d1_fail(D1_E_STATE, "tile: partition before loading or running anything");
+    if (!comm || comm->size < 1 || comm->rank < 0 || comm->rank >= comm->size || !comm->alltoallv ||
+        !comm->allreduce || !comm->bcast)
+        return d1_fail(D1_E_INVAL, "tile: bad communicator");
+    if ((uint32_t)comm->size > t->K)
+        return d1_fail(D1_E_CONFIG,
+                       "%d processes for %u chips: at most one process per chip (use fewer "
+                       "ranks or a larger system)",
+                       comm->size, t->K);
+    t->owner = malloc((size_t)t->K * sizeof *t->owner);
+    t->scount = calloc((size_t)comm->size, sizeof *t->scount);
+    t->rcount = calloc((size_t)comm->size, sizeof *t->rcount);
+    t->soff = calloc((size_t)comm->size + 1, sizeof *t->soff);
+    if (!t->owner || !t->scount || !t->rcount || !t->soff)
+        return d1_fail(D1_E_NOMEM, "tile: partition");
+    uint64_t S = (uint64_t)comm->size, K = t->K;
+    for (uint64_t r = 0; r < S; r++)
+        for (uint64_t k = r * K / S; k < (r + 1) * K / S; k++)
+            t->owner[k] = (int)r;
+    t->comm = *comm;
+    t->k0 = (uint32_t)((uint64_t)comm->rank * K / S);
+    t->k1 = (uint32_t)((uint64_t)(comm->rank + 1) * K / S);
+    t->part = 1;
+    return D1_OK;
+}
+
+void d1s_tile_own_chips(const d1s_tile *t, uint32_t *first, uint32_t *end)
+{
+    *first = t->k0;
+    *end = t->k1;
+}
+
+static d1_status single_process(const d1s_tile *t, const char *what)
+{
+    return t->part
+               ? d1_fail(D1_E_STATE, "tile: %s runs in one process only (partitioned tile)", what)
+               : D1_OK;
 }
 
 /* ---- running -------------------------------------------------------------------------------- */
@@ -851,51 +1056,135 @@ static int trap_less(const d1s_trap *a, const d1s_trap *b)
     return a->cycle != b->cycle ? a->cycle < b->cycle : a->node < b->node;
 }
 
+/* What every process needs at a window edge; MIN-reduced over the processes (largest values
+ * stored as UINT64_MAX - x). */
+enum { G_NEXT, G_LP, G_TRAPC, G_ERR, G_N };
+
+static d1_status sync_window(d1s_tile *t, uint64_t *g, d1_status st, const d1s_trap *first,
+                             uint64_t last_progress)
+{
+    g[G_NEXT] = D1S_NO_EVENT;
+    for (uint32_t k = t->k0; k < t->k1; k++)
+        g[G_NEXT] = min_u64(g[G_NEXT], t->next[k]);
+    g[G_LP] = UINT64_MAX - last_progress;
+    g[G_TRAPC] = first ? first->cycle : UINT64_MAX;
+    g[G_ERR] = st == D1_OK ? UINT64_MAX : (uint64_t)(uint32_t)st;
+    d1_status cs = t->part ? t->comm.allreduce(t->comm.ctx, g, G_N, D1S_TILE_MIN) : D1_OK;
+    if (st != D1_OK)
+        return st; /* this process's own error (and message) */
+    if (cs != D1_OK)
+        return cs;
+    if (g[G_ERR] != UINT64_MAX)
+        return d1_fail((d1_status)(int32_t)(uint32_t)g[G_ERR],
+                       "tile: another process of the partitioned tile failed");
+    return D1_OK;
+}
+
+/* The trap with the lowest (cycle, node) over the processes, given this process's own first
+ * trap (NULL: none). 1 and *out if there is one. */
+static int global_first_trap(d1s_tile *t, const d1s_trap *mine, d1s_trap *out, d1_status *st)
+{
+    *st = D1_OK;
+    if (!t->part) {
+        if (mine)
+            *out = *mine;
+        return mine != NULL;
+    }
+    uint64_t v = mine ? mine->cycle : UINT64_MAX;
+    if ((*st = t->comm.allreduce(t->comm.ctx, &v, 1, D1S_TILE_MIN)) != D1_OK || v == UINT64_MAX)
+        return 0;
+    uint64_t cyc = v;
+    v = mine && mine->cycle == cyc ? mine->node : UINT64_MAX;
+    if ((*st = t->comm.allreduce(t->comm.ctx, &v, 1, D1S_TILE_MIN)) != D1_OK)
+        return 0;
+    uint32_t k = (uint32_t)(v / t->npc);
+    int root = k < t->K ? t->owner[k] : 0;
+    if (root == t->comm.rank && mine)
+        *out = *mine;
+    *st = t->comm.bcast(t->comm.ctx, out, sizeof *out, root);
+    return *st == D1_OK;
+}
+
+/* Blame the first stuck chip (lowest id) of the whole system. */
+static d1_status raise_first(d1s_tile *t, d1s_trap_cause cause, uint64_t at)
+{
+    for (int r = 0; r < (t->part ? t->comm.size : 1); r++) {
+        uint64_t v = UINT64_MAX;
+        if (!t->part || r == t->comm.rank)
+            for (uint32_t k = t->k0; k < t->k1; k++)
+                if (d1s_chip_raise_stuck(t->chip[k], cause, at)) {
+                    v = 0;
+                    break;
+                }
+        if (t->part) {
+            d1_status st = t->comm.allreduce(t->comm.ctx, &v, 1, D1S_TILE_MIN);
+            if (st != D1_OK)
+                return st;
+        }
+        if (!v)
+            break;
+    }
+    return D1_OK;
+}
+
 d1_status d1s_tile_run(d1s_tile *t, uint64_t max_cycles, d1s_tile_result *res)
 {
     memset(res, 0, sizeof *res);
     uint64_t limit = max_cycles ? max_cycles : UINT64_MAX;
     uint64_t watchdog = (uint64_t)t->cfg->watchdog_cyc;
     uint64_t last_progress = t->now;
-    uint64_t x0 = t->xpkts;
-    for (uint32_t k = 0; k < t->K; k++) {
+    uint64_t x0 = t->xpkts, cyc_max = 0, cyc_fix = 0;
+    int has_fix = 0;
+    d1_status st = D1_OK;
+    for (uint32_t k = t->k0; k < t->k1 && st == D1_OK; k++) {
         d1s_chip_result r;
-        d1_status st = d1s_chip_advance(t->chip[k], t->now, &r, &t->next[k]);
-        if (st != D1_OK)
-            return st;
+        st = d1s_chip_advance(t->chip[k], t->now, &r, &t->next[k]);
     }
+    uint64_t g[G_N];
+    const d1s_trap *first = NULL;
+    if ((st = sync_window(t, g, st, NULL, last_progress)) != D1_OK)
+        return st;
     const int nthreads = t->threads;
     for (;;) {
-        uint64_t T = D1S_NO_EVENT;
-        for (uint32_t k = 0; k < t->K; k++)
-            T = min_u64(T, t->next[k]);
+        uint64_t T = g[G_NEXT];
+        last_progress = UINT64_MAX - g[G_LP];
+        if (g[G_TRAPC] != UINT64_MAX) { /* a guest trap in the last window */
+            d1s_trap tr;
+            memset(&tr, 0, sizeof tr);
+            if (!global_first_trap(t, first, &tr, &st))
+                return st != D1_OK ? st : d1_fail(D1_E_STATE, "tile: trap lost");
+            res->end = D1S_END_TRAP;
+            res->trap = tr;
+            cyc_fix = tr.cycle + 1;
+            has_fix = 1;
+            break;
+        }
         if (T == D1S_NO_EVENT) {
-            int stuck = 0;
-            for (uint32_t k = 0; k < t->K && !stuck; k++)
-                stuck = !d1s_chip_quiescent(t->chip[k]);
-            if (!stuck) {
+            uint64_t busy = UINT64_MAX;
+            for (uint32_t k = t->k0; k < t->k1 && busy; k++)
+                busy = d1s_chip_quiescent(t->chip[k]) ? UINT64_MAX : 0;
+            if (t->part && (st = t->comm.allreduce(t->comm.ctx, &busy, 1, D1S_TILE_MIN)) != D1_OK)
+                return st;
+            if (busy) {
                 res->end = D1S_END_HALTED;
                 break;
             }
-            uint64_t at = t->now > 0 ? t->now - 1 : 0;
-            for (uint32_t k = 0; k < t->K; k++)
-                if (d1s_chip_raise_stuck(t->chip[k], D1S_TRAP_DEADLOCK, at))
-                    break;
+            if ((st = raise_first(t, D1S_TRAP_DEADLOCK, t->now > 0 ? t->now - 1 : 0)) != D1_OK)
+                return st;
             res->end = D1S_END_TRAP;
             break;
         }
         if (T >= limit) {
             res->end = D1S_END_MAX_CYCLES;
-            res->cycles = limit;
+            cyc_fix = limit;
+            has_fix = 1;
             if (limit > t->now)
                 t->now = limit; /* nothing happens before limit: the tile is there */
             break;
         }
         if (T > last_progress + watchdog) {
-            uint64_t at = last_progress + watchdog;
-            for (uint32_t k = 0; k < t->K; k++)
-                if (d1s_chip_raise_stuck(t->chip[k], D1S_TRAP_WATCHDOG, at))
-                    break;
+            if ((st = raise_first(t, D1S_TRAP_WATCHDOG, last_progress + watchdog)) != D1_OK)
+                return st;
             res->end = D1S_END_TRAP;
             break;
         }
@@ -904,12 +1193,12 @@ d1_status d1s_tile_run(d1s_tile *t, uint64_t max_cycles, d1s_tile_result *res)
         d1s_chip **chip = t->chip;
         d1s_chip_result *cres = t->cres;
         d1_status *cst = t->cst;
-        int K = (int)t->K, active = 0;
-        for (int k = 0; k < K && active < 2; k++)
+        int k0 = (int)t->k0, k1 = (int)t->k1, active = 0;
+        for (int k = k0; k < k1 && active < 2; k++)
             active += next[k] < t_end;
             /* a window with one busy chip is not worth waking the other threads */
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads) if (active > 1 && nthreads > 1)
-        for (int k = 0; k < K; k++) {
+        for (int k = k0; k < k1; k++) {
             if (next[k] < t_end)
                 cst[k] = d1s_chip_advance(chip[k], t_end, &cres[k], &t->next[k]);
             else {
@@ -919,12 +1208,15 @@ d1_status d1s_tile_run(d1s_tile *t, uint64_t max_cycles, d1s_tile_result *res)
             }
         }
         res->windows++;
-        const d1s_trap *first = NULL;
-        for (uint32_t k = 0; k < t->K; k++) {
-            if (t->cst[k] != D1_OK)
-                return t->cst[k];
-            if (t->cres[k].cycles > res->cycles)
-                res->cycles = t->cres[k].cycles;
+        first = NULL;
+        st = D1_OK;
+        for (uint32_t k = t->k0; k < t->k1; k++) {
+            if (t->cst[k] != D1_OK) {
+                st = t->cst[k];
+                break;
+            }
+            if (t->cres[k].cycles > cyc_max)
+                cyc_max = t->cres[k].cycles;
             if (t->cres[k].end == D1S_END_TRAP && (!first || trap_less(&t->cres[k].trap, first)))
                 first = &t->cres[k].trap;
             uint64_t lp = d1s_chip_last_progress(t->chip[k]);
@@ -932,31 +1224,37 @@ d1_status d1s_tile_run(d1s_tile *t, uint64_t max_cycles, d1s_tile_result *res)
                 last_progress = lp;
         }
         t->now = t_end;
-        d1_status st = exchange(t);
-        if (st != D1_OK)
+        if (st == D1_OK || t->part) { /* partitioned: the others wait in the exchange */
+            d1_status xs = exchange(t);
+            if (st == D1_OK)
+                st = xs;
+        }
+        if ((st = sync_window(t, g, st, first, last_progress)) != D1_OK)
             return st;
-        if (first) {
-            res->end = D1S_END_TRAP;
-            res->trap = *first;
-            res->cycles = first->cycle + 1;
-            break;
-        }
     }
+    if (t->part && (st = t->comm.allreduce(t->comm.ctx, &cyc_max, 1, D1S_TILE_MAX)) != D1_OK)
+        return st;
+    res->cycles = has_fix ? cyc_fix : cyc_max;
     if (res->end == D1S_END_TRAP && !res->trap.cause) {
-        const d1s_trap *first = NULL;
-        for (uint32_t k = 0; k < t->K; k++) {
+        const d1s_trap *mine = NULL;
+        for (uint32_t k = t->k0; k < t->k1; k++) {
             const d1s_trap *tr = d1s_chip_trap(t->chip[k]);
-            if (tr && (!first || trap_less(tr, first)))
-                first = tr;
+            if (tr && (!mine || trap_less(tr, mine)))
+                mine = tr;
         }
-        if (first) {
-            res->trap = *first;
-            res->cycles = first->cycle + 1;
-        }
+        d1s_trap tr;
+        memset(&tr, 0, sizeof tr);
+        if (global_first_trap(t, mine, &tr, &st)) {
+            res->trap = tr;
+            res->cycles = tr.cycle + 1;
+        } else if (st != D1_OK)
+            return st;
     }
-    for (uint32_t k = 0; k < t->K; k++)
+    for (uint32_t k = t->k0; k < t->k1; k++)
         d1s_chip_finish(t->chip[k], res->cycles);
     res->xpkts = t->xpkts - x0;
+    if (t->part && (st = t->comm.allreduce(t->comm.ctx, &res->xpkts, 1, D1S_TILE_SUM)) != D1_OK)
+        return st;
     return D1_OK;
 }
 
@@ -965,6 +1263,8 @@ d1_status d1s_tile_run(d1s_tile *t, uint64_t max_cycles, d1s_tile_result *res)
 d1_status d1s_tile_probe_batch(d1s_tile *t, const d1s_tile_probe_req *req, size_t n,
                                uint64_t max_cycles, uint64_t *lat_cyc)
 {
+    if (t->part)
+        return single_process(t, "a probe");
     if (n > UINT32_MAX)
         return d1_fail(D1_E_INVAL, "%zu probes: too many", n);
     for (size_t i = 0; i < n; i++) {
@@ -1081,6 +1381,8 @@ d1_status d1s_tile_zero_load(const d1s_tile *t, uint32_t src, uint32_t dst, uint
 d1_status d1s_tile_hbm_probe(d1s_tile *t, uint32_t node, uint32_t dip, uint64_t *lat_cyc,
                              uint64_t *formula_cyc)
 {
+    if (t->part)
+        return single_process(t, "an HBM probe");
     if (node >= t->nodes || dip >= t->ndips)
         return d1_fail(D1_E_INVAL, "HBM probe: node %u / DIP %u out of range", node, dip);
     dip_info *di = &t->dips[dip];
@@ -1173,6 +1475,8 @@ static d1_status traffic_check(const d1s_tile *t, const d1s_traffic_params *p, u
 d1_status d1s_tile_traffic_run(d1s_tile *t, const d1s_traffic_params *p, d1s_traffic_result *out)
 {
     memset(out, 0, sizeof *out);
+    if (t->part)
+        return single_process(t, "synthetic traffic");
     uint32_t hotspot = NIL;
     d1_status st = traffic_check(t, p, &hotspot);
     if (st != D1_OK)
@@ -1315,28 +1619,100 @@ void d1s_tile_get_link_stats(const d1s_tile *t, uint32_t chip, int dir, d1s_tile
     out->bytes_per_cyc = (double)x->num / (double)x->den;
 }
 
+/* The fields of d1s_chip_stats summed over chips, as a table: offset, 1 = largest instead. */
+static const struct {
+    size_t off;
+    int max;
+} stat_fields[] = {
+    {offsetof(d1s_chip_stats, nodes_started), 0},
+    {offsetof(d1s_chip_stats, insns), 0},
+    {offsetof(d1s_chip_stats, mma), 0},
+    {offsetof(d1s_chip_stats, sram_load_bytes), 0},
+    {offsetof(d1s_chip_stats, sram_store_bytes), 0},
+    {offsetof(d1s_chip_stats, dma_out_bytes), 0},
+    {offsetof(d1s_chip_stats, dma_in_bytes), 0},
+    {offsetof(d1s_chip_stats, pkts), 0},
+    {offsetof(d1s_chip_stats, link_flits), 0},
+    {offsetof(d1s_chip_stats, links), 0},
+    {offsetof(d1s_chip_stats, thread_cycles), 0},
+    {offsetof(d1s_chip_stats, max_node_cycles), 1},
+};
+enum { N_STAT_FIELDS = sizeof stat_fields / sizeof stat_fields[0] };
+
+static uint64_t *stat_at(d1s_chip_stats *s, size_t off)
+{
+    return (uint64_t *)(void *)((char *)s + off);
+}
+
+static void stats_add(d1s_chip_stats *out, const d1s_chip_stats *s)
+{
+    for (size_t i = 0; i < N_STAT_FIELDS; i++) {
+        uint64_t *o = stat_at(out, stat_fields[i].off);
+        uint64_t v = *stat_at((d1s_chip_stats *)(uintptr_t)s, stat_fields[i].off);
+        *o = stat_fields[i].max ? (v > *o ? v : *o) : *o + v;
+    }
+    for (int i = 0; i < D1S_STALL_COUNT; i++)
+        out->stall_cyc[i] += s->stall_cyc[i];
+}
+
 void d1s_tile_chip_stats(const d1s_tile *t, d1s_chip_stats *out)
 {
     memset(out, 0, sizeof *out);
-    for (uint32_t k = 0; k < t->K; k++) {
+    for (uint32_t k = t->k0; k < t->k1; k++) {
         d1s_chip_stats s;
         d1s_chip_get_stats(t->chip[k], &s);
-        out->nodes_started += s.nodes_started;
-        out->insns += s.insns;
-        out->mma += s.mma;
-        out->sram_load_bytes += s.sram_load_bytes;
-        out->sram_store_bytes += s.sram_store_bytes;
-        out->dma_out_bytes += s.dma_out_bytes;
-        out->dma_in_bytes += s.dma_in_bytes;
-        out->pkts += s.pkts;
-        out->link_flits += s.link_flits;
-        out->links += s.links;
-        for (int i = 0; i < D1S_STALL_COUNT; i++)
-            out->stall_cyc[i] += s.stall_cyc[i];
-        out->thread_cycles += s.thread_cycles;
-        if (s.max_node_cycles > out->max_node_cycles)
-            out->max_node_cycles = s.max_node_cycles;
+        stats_add(out, &s);
     }
+    if (!t->part)
+        return;
+    uint64_t sum[N_STAT_FIELDS + D1S_STALL_COUNT], mx[N_STAT_FIELDS];
+    for (size_t i = 0; i < N_STAT_FIELDS; i++) {
+        sum[i] = stat_fields[i].max ? 0 : *stat_at(out, stat_fields[i].off);
+        mx[i] = stat_fields[i].max ? *stat_at(out, stat_fields[i].off) : 0;
+    }
+    for (int i = 0; i < D1S_STALL_COUNT; i++)
+        sum[N_STAT_FIELDS + i] = out->stall_cyc[i];
+    if (t->comm.allreduce(t->comm.ctx, sum, N_STAT_FIELDS + D1S_STALL_COUNT, D1S_TILE_SUM) !=
+            D1_OK ||
+        t->comm.allreduce(t->comm.ctx, mx, N_STAT_FIELDS, D1S_TILE_MAX) != D1_OK)
+        return;
+    for (size_t i = 0; i < N_STAT_FIELDS; i++)
+        *stat_at(out, stat_fields[i].off) = stat_fields[i].max ? mx[i] : sum[i];
+    for (int i = 0; i < D1S_STALL_COUNT; i++)
+        out->stall_cyc[i] = sum[N_STAT_FIELDS + i];
+}
+
+d1_status d1s_tile_chip_stats_of(d1s_tile *t, uint32_t k, d1s_chip_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    if (k >= t->K)
+        return d1_fail(D1_E_INVAL, "chip %u of %u", k, t->K);
+    if (k >= t->k0 && k < t->k1)
+        d1s_chip_get_stats(t->chip[k], out);
+    return t->part ? t->comm.bcast(t->comm.ctx, out, sizeof *out, t->owner[k]) : D1_OK;
+}
+
+d1_status d1s_tile_read(d1s_tile *t, uint32_t id, uint64_t addr, void *buf, size_t n)
+{
+    if (id >= t->nodes)
+        return d1_fail(D1_E_INVAL, "node %u outside the %u nodes", id, t->nodes);
+    uint32_t k = id / t->npc;
+    d1_status st = D1_OK;
+    if (k >= t->k0 && k < t->k1)
+        st = d1s_node_sram_read(d1s_tile_node(t, id), addr, buf, n);
+    if (!t->part)
+        return st;
+    /* the owner's status travels with the data: every rank returns the same */
+    int32_t code = (int32_t)st;
+    d1_status cs = t->comm.bcast(t->comm.ctx, &code, sizeof code, t->owner[k]);
+    if (cs == D1_OK && code == D1_OK)
+        cs = t->comm.bcast(t->comm.ctx, buf, n, t->owner[k]);
+    if (cs != D1_OK)
+        return cs;
+    if (code != D1_OK && st == D1_OK)
+        return d1_fail((d1_status)code, "node %u: SRAM read at 0x%llx failed on its process", id,
+                       (unsigned long long)addr);
+    return (d1_status)code;
 }
 
 size_t d1s_tile_resident_bytes(const d1s_tile *t)

@@ -30,7 +30,8 @@
  * SystemC and no shared writes inside). At the window edge the packets that left every chip
  * are sorted by (cycle, source chip, sequence) and pushed through the link models and DIPs
  * in that order into the destination chips' inbound queues (arrival >= T + W). Results do
- * not depend on the number of threads.
+ * not depend on the number of threads. The chips can be partitioned over processes
+ * (d1s_tile_partition, MPI: tile_mpi.h) with the same results.
  *
  * Not thread-safe as an object: one caller drives a tile. */
 #ifndef D1S_TILE_H
@@ -183,9 +184,49 @@ d1_status d1s_tile_traffic_run(d1s_tile *t, const d1s_traffic_params *p, d1s_tra
 d1_status d1s_tile_traffic_zero_load(const d1s_tile *t, const d1s_traffic_params *p,
                                      uint32_t samples, double *avg_cyc);
 
+/* ---- partitioning over processes (MPI: sim/tile/tile_mpi.h) ---- */
+/* Collective operations of a group of processes, each driving its own copy of the same tile
+ * (same configuration, same calls in the same order). tile.c does not depend on MPI: the
+ * caller supplies these (tile_mpi.c wraps MPI_COMM_WORLD). Every function is collective. */
+typedef enum d1s_tile_redop { D1S_TILE_MIN, D1S_TILE_MAX, D1S_TILE_SUM } d1s_tile_redop;
+typedef struct d1s_tile_comm {
+    void *ctx;
+    int rank, size;
+    /* Byte all-to-all: send holds size blocks, scount[r] bytes for rank r, in rank order.
+     * *recv receives what every rank sent here, in rank order (rcount[r] bytes from rank r);
+     * the buffer belongs to the comm and stays valid until the next call. */
+    d1_status (*alltoallv)(void *ctx, const void *send, const size_t *scount, const void **recv,
+                           size_t *rcount);
+    /* Element-wise reduction of n values; every rank gets the result in v. */
+    d1_status (*allreduce)(void *ctx, uint64_t *v, size_t n, d1s_tile_redop op);
+    /* len bytes of buf from rank root to every rank. */
+    d1_status (*bcast)(void *ctx, void *buf, size_t len, int root);
+} d1s_tile_comm;
+
+/* Partition the chips over comm->size processes: rank r steps chips [r K / size,
+ * (r + 1) K / size) (contiguous, sizes differ by at most one). Call right after creation,
+ * before loading anything; comm is copied (its ctx must outlive the tile). Afterwards every
+ * process creates the same tile and makes the same calls: loading touches only the own
+ * chips; d1s_tile_run, d1s_tile_chip_stats, d1s_tile_chip_stats_of and d1s_tile_read are
+ * collective and return the same (whole-system) results on every rank, identical to one
+ * process; d1s_tile_get_link_stats is valid on the rank owning `chip`. The exchange of every
+ * window is one alltoallv of the crossing packets plus one allreduce (next event, progress,
+ * traps, errors). Probes, HBM probes and synthetic traffic are single-process only
+ * (D1_E_STATE). D1_E_CONFIG: more ranks than chips; D1_E_STATE: already partitioned or
+ * something loaded. */
+d1_status d1s_tile_partition(d1s_tile *t, const d1s_tile_comm *comm);
+/* This process's chips [*first, *end) (the whole system when not partitioned). */
+void d1s_tile_own_chips(const d1s_tile *t, uint32_t *first, uint32_t *end);
+/* Statistics of chip k (collective when partitioned: from the owner). */
+d1_status d1s_tile_chip_stats_of(d1s_tile *t, uint32_t k, d1s_chip_stats *out);
+/* Copy n bytes of node id's SRAM at addr (collective when partitioned: from the owner). */
+d1_status d1s_tile_read(d1s_tile *t, uint32_t id, uint64_t addr, void *buf, size_t n);
+
 /* ---- statistics ---- */
 void d1s_tile_get_link_stats(const d1s_tile *t, uint32_t chip, int dir, d1s_tile_link_stats *out);
-/* Sum of the chips' statistics. */
+/* Sum of the chips' statistics (max_node_cycles: the largest). Collective when partitioned;
+ * d1s_tile_chip_stats returns the same on every rank then (a host error of the reduction
+ * leaves the own chips' sum and sets d1_last_error). */
 void d1s_tile_chip_stats(const d1s_tile *t, d1s_chip_stats *out);
 /* Host memory held by the simulation state that grows with use (SRAM pages, HBM pages). */
 size_t d1s_tile_resident_bytes(const d1s_tile *t);
