@@ -45,6 +45,7 @@ typedef struct pkt {
 struct d1s_noc {
     int cols, rows, n;
     uint8_t *present;
+    int16_t *xs, *ys;           /* [n] position of router r (no division on the hot path) */
     int32_t *nbr;               /* [n * 4] neighbour router through mesh port, or -1 */
     int32_t *mid_tab;           /* [n * n] or NULL: intermediate node per (src, dst), NO_ROUTE */
     int32_t *row_pre, *col_pre; /* harvested positions before x in row y / before y in col x */
@@ -58,6 +59,8 @@ struct d1s_noc {
     int8_t *ivc_oport; /* output port of the packet at the front (-1: not routed yet) */
     int8_t *ivc_ovc;   /* output VC held by the packet at the front (-1: none) */
     uint32_t *rbuf;    /* flits buffered per router */
+    uint64_t *ivc_nz;  /* [n] bit li = port * V + vc set when that input VC holds a flit */
+    uint8_t li_port[64], li_vc[64]; /* li -> (port, vc) without a division */
     /* output VCs of mesh ports */
     int32_t *ovc_owner; /* input VC index holding it, or -1 */
     int16_t *ovc_credits;
@@ -80,8 +83,13 @@ struct d1s_noc {
 
     /* ejection */
     uint32_t *ejq, *ejq_head, *ejq_count, *ej_reserved;
-    uint32_t *ej_now;
+    uint32_t *ej_now; /* packets whose tail was ejected in this cycle's eval, in grant order */
     uint32_t n_ej_now;
+    /* the same per destination router: ej_list[r * k_ej ..] (ej_cnt[r] of them) and a bitmap
+     * of the routers with one (words ej_wmin..ej_wmax), to put many in dst order quickly */
+    uint32_t *ej_list, *ej_cnt;
+    uint64_t *ej_bits;
+    uint32_t ej_wmin, ej_wmax;
     d1s_noc_eject_fn cb;
     void *cb_user;
 
@@ -92,6 +100,8 @@ struct d1s_noc {
     /* activity: work[r] counts everything that needs r stepped (buffered flits, flits and
      * credits travelling to r, queued packets, pending injection credits) */
     uint32_t *work, *active;
+    uint32_t *cwork; /* [n] flits and credits travelling to r + pending injection credits:
+                      * what router_commit of r has to look at */
     uint8_t *in_active;
     uint32_t n_active;
     uint64_t n_buf, n_src, n_link, n_cred, n_injp;
@@ -116,7 +126,14 @@ static inline int iabs(int v)
     return v < 0 ? -v : v;
 }
 
-static void work_add(d1s_noc *noc, uint32_t r, uint32_t d)
+/* (a + b) mod m for a < m, b <= m: a ring-buffer index without a division. */
+static inline uint32_t wrap_add(uint32_t a, uint32_t b, uint32_t m)
+{
+    uint32_t s = a + b;
+    return s >= m ? s - m : s;
+}
+
+static inline void work_add(d1s_noc *noc, uint32_t r, uint32_t d)
 {
     noc->work[r] += d;
     if (!noc->in_active[r]) {
@@ -131,7 +148,7 @@ static void work_add(d1s_noc *noc, uint32_t r, uint32_t d)
  * per-row and per-column prefix counts of harvested positions. */
 static int xy_clear(const d1s_noc *noc, uint32_t a, uint32_t b)
 {
-    int ax = px(noc, a), ay = py(noc, a), bx = px(noc, b), by = py(noc, b);
+    int ax = noc->xs[a], ay = noc->ys[a], bx = noc->xs[b], by = noc->ys[b];
     int x0 = ax < bx ? ax : bx, x1 = ax < bx ? bx : ax;
     int y0 = ay < by ? ay : by, y1 = ay < by ? by : ay;
     const int32_t *row = noc->row_pre + (size_t)ay * (size_t)(noc->cols + 1);
@@ -141,13 +158,13 @@ static int xy_clear(const d1s_noc *noc, uint32_t a, uint32_t b)
 
 static int dist(const d1s_noc *noc, uint32_t a, uint32_t b)
 {
-    return iabs(px(noc, a) - px(noc, b)) + iabs(py(noc, a) - py(noc, b));
+    return iabs(noc->xs[a] - noc->xs[b]) + iabs(noc->ys[a] - noc->ys[b]);
 }
 
 /* Walk the XY path a -> b calling fn(link id) for each link (link = router * 4 + port). */
 #define XY_WALK(noc, a, b, LINK_STMT)                                                              \
     do {                                                                                           \
-        int wx_ = px(noc, a), wy_ = py(noc, a), bx_ = px(noc, b), by_ = py(noc, b);                \
+        int wx_ = noc->xs[a], wy_ = noc->ys[a], bx_ = noc->xs[b], by_ = noc->ys[b];              \
         while (wx_ != bx_ || wy_ != by_) {                                                         \
             int port_;                                                                             \
             if (wx_ != bx_)                                                                        \
@@ -221,8 +238,12 @@ static d1_status build_routes(d1s_noc *noc)
 {
     size_t n = (size_t)noc->n;
     uint32_t *load = calloc(n * 4, sizeof *load);
-    if (!load)
+    uint32_t *cand = malloc(n * sizeof *cand);
+    if (!load || !cand) {
+        free(load);
+        free(cand);
         return d1_fail(D1_E_NOMEM, "route table load counters");
+    }
     for (uint32_t s = 0; s < n; s++)
         for (uint32_t d = 0; d < n; d++) {
             int32_t *t = &noc->mid_tab[s * n + d];
@@ -236,15 +257,28 @@ static d1_status build_routes(d1s_noc *noc)
         for (uint32_t d = 0; d < n; d++) {
             if (!noc->present[s] || !noc->present[d] || noc->mid_tab[s * n + d] != NO_ROUTE)
                 continue;
-            int cost = min_detour_cost(noc, s, d);
+            /* the fewest-hops intermediate nodes with both legs clear, in increasing id
+             * order (one pass: min_detour_cost's minimum and its candidates together) */
+            int cost = -1;
+            uint32_t nc = 0;
+            for (uint32_t m = 0; m < n; m++) {
+                if (!noc->present[m])
+                    continue;
+                int c = dist(noc, s, m) + dist(noc, m, d);
+                if ((cost >= 0 && c > cost) || !xy_clear(noc, s, m) || !xy_clear(noc, m, d))
+                    continue;
+                if (cost < 0 || c < cost) {
+                    cost = c;
+                    nc = 0;
+                }
+                cand[nc++] = m;
+            }
             if (cost < 0)
                 continue;
             int32_t best = NO_ROUTE;
             uint64_t best_max = 0, best_sum = 0;
-            for (uint32_t m = 0; m < n; m++) {
-                if (!noc->present[m] || dist(noc, s, m) + dist(noc, m, d) != cost ||
-                    !xy_clear(noc, s, m) || !xy_clear(noc, m, d))
-                    continue;
+            for (uint32_t k = 0; k < nc; k++) {
+                uint32_t m = cand[k];
                 uint64_t mx = 0, sum = 0;
                 XY_WALK(noc, s, m, {
                     sum += load[link];
@@ -267,6 +301,7 @@ static d1_status build_routes(d1s_noc *noc)
             XY_WALK(noc, (uint32_t)best, d, load[link]++);
         }
     free(load);
+    free(cand);
     return D1_OK;
 }
 
@@ -332,7 +367,7 @@ static int route_port(d1s_noc *noc, uint32_t r, pkt *p)
     if (p->phase == 0 && r == p->mid)
         p->phase = 1;
     uint32_t t = p->phase == 0 ? p->mid : p->u.dst;
-    int x = px(noc, r), y = py(noc, r), tx = px(noc, t), ty = py(noc, t);
+    int x = noc->xs[r], y = noc->ys[r], tx = noc->xs[t], ty = noc->ys[t];
     if (tx > x)
         return D1S_NOC_E;
     if (tx < x)
@@ -489,6 +524,12 @@ static d1_status noc_create(const d1_config *cfg, const d1s_noc_mesh *mesh, cons
             noc->col_pre[(size_t)x * (size_t)(m.rows + 1) + (size_t)y + 1] =
                 noc->col_pre[(size_t)x * (size_t)(m.rows + 1) + (size_t)y] + hole;
         }
+    ALLOC(noc->xs, n);
+    ALLOC(noc->ys, n);
+    for (size_t r = 0; r < n; r++) {
+        noc->xs[r] = (int16_t)px(noc, (uint32_t)r);
+        noc->ys[r] = (int16_t)py(noc, (uint32_t)r);
+    }
     ALLOC(noc->nbr, n * 4);
     for (size_t r = 0; r < n; r++) {
         int x = px(noc, (uint32_t)r), y = py(noc, (uint32_t)r);
@@ -522,6 +563,11 @@ static d1_status noc_create(const d1_config *cfg, const d1s_noc_mesh *mesh, cons
     memset(noc->ivc_oport, -1, nivc);
     memset(noc->ivc_ovc, -1, nivc);
     ALLOC(noc->rbuf, n);
+    ALLOC(noc->ivc_nz, n);
+    for (int li = 0; li < P * noc->V; li++) {
+        noc->li_port[li] = (uint8_t)(li / noc->V);
+        noc->li_vc[li] = (uint8_t)(li % noc->V);
+    }
     ALLOC(noc->ovc_owner, nivc);
     ALLOC(noc->ovc_credits, nivc);
     for (size_t i = 0; i < nivc; i++) {
@@ -557,10 +603,15 @@ static d1_status noc_create(const d1_config *cfg, const d1s_noc_mesh *mesh, cons
     ALLOC(noc->ejq_count, n);
     ALLOC(noc->ej_reserved, n);
     ALLOC(noc->ej_now, n * (size_t)noc->k_ej);
+    ALLOC(noc->ej_list, n * (size_t)noc->k_ej);
+    ALLOC(noc->ej_cnt, n);
+    ALLOC(noc->ej_bits, (n + 63) / 64);
+    noc->ej_wmin = UINT32_MAX;
 
     noc->pk_cap = 0;
     noc->pk_free = UINT32_MAX;
     ALLOC(noc->work, n);
+    ALLOC(noc->cwork, n);
     ALLOC(noc->active, n);
     ALLOC(noc->in_active, n);
     *out = noc;
@@ -583,7 +634,9 @@ void d1s_noc_destroy(d1s_noc *noc)
         noc->link_flits, noc->router_flits, noc->srcq,        noc->srcq_head,   noc->srcq_count,
         noc->inj_seq,    noc->inj_vc,       noc->inj_credits, noc->inj_pending, noc->ejq,
         noc->ejq_head,   noc->ejq_count,    noc->ej_reserved, noc->ej_now,      noc->pk,
-        noc->work,       noc->active,       noc->in_active};
+        noc->work,       noc->active,       noc->in_active,   noc->ivc_nz,      noc->cwork,
+        noc->xs,         noc->ys,           noc->ej_list,     noc->ej_cnt,
+        noc->ej_bits};
     for (size_t i = 0; i < sizeof ptrs / sizeof ptrs[0]; i++)
         free(ptrs[i]);
     free(noc);
@@ -743,7 +796,7 @@ static int pick_ovc(const d1s_noc *noc, uint32_t r, int ip, int iv, int o, const
 }
 
 /* Output port wanted by the front flit of input VC i if it is ready, else -1. */
-static int front_request(d1s_noc *noc, uint32_t r, size_t i, uint64_t now)
+static inline int front_request(d1s_noc *noc, uint32_t r, size_t i, uint64_t now)
 {
     if (!noc->ivc_count[i])
         return -1;
@@ -772,26 +825,33 @@ static void switch_alloc(d1s_noc *noc, uint32_t r, uint64_t now)
 {
     const int V = noc->V, PV = P * V;
     const size_t ibase = (size_t)r * P * (size_t)V;
-    int budget_in[P], budget_out[P];
     uint64_t req[P] = {0};
-    for (int p = 0; p < P; p++) {
-        int has = p == LOCAL || noc->nbr[(size_t)r * 4 + (size_t)p] >= 0;
-        budget_in[p] = p == LOCAL ? noc->k_inj : noc->k_link;
-        budget_out[p] = has ? (p == LOCAL ? noc->k_ej : noc->k_link) : 0;
-    }
-    for (int li = 0; li < PV; li++) {
+    /* only the non-empty input VCs can request (empty ones: front_request == -1) */
+    for (uint64_t nz = noc->ivc_nz[r]; nz; nz &= nz - 1) {
+        int li = __builtin_ctzll(nz);
         int o = front_request(noc, r, ibase + (size_t)li, now);
         if (o >= 0)
             req[o] |= 1ull << li;
     }
+    _Static_assert(P == 5, "ports N E S W LOCAL");
+    if (!(req[0] | req[1] | req[2] | req[3] | req[4]))
+        return; /* nothing ready */
+    const int32_t *nb = &noc->nbr[(size_t)r * 4];
+    const int kl = noc->k_link;
+    int budget_in[P] = {kl, kl, kl, kl, noc->k_inj};
+    int budget_out[P] = {nb[0] >= 0 ? kl : 0, nb[1] >= 0 ? kl : 0, nb[2] >= 0 ? kl : 0,
+                         nb[3] >= 0 ? kl : 0, noc->k_ej};
+    const int o0 = (int)(now % P);
     for (int again = 1; again;) {
         again = 0;
         for (int oi = 0; oi < P; oi++) {
-            int o = (int)((oi + now) % P);
+            int o = o0 + oi >= P ? o0 + oi - P : o0 + oi;
+            if (!req[o] || budget_out[o] <= 0)
+                continue;
             uint16_t *rrp = &noc->rr[(size_t)r * P + (size_t)o];
             while (budget_out[o] > 0 && req[o]) {
                 int li = rr_pick(req[o], *rrp);
-                int ip = li / V, iv = li % V;
+                int ip = noc->li_port[li], iv = noc->li_vc[li];
                 size_t i = ibase + (size_t)li;
                 int gvc = -1;
                 /* req bits are only set for ready fronts that want o */
@@ -813,11 +873,12 @@ static void switch_alloc(d1s_noc *noc, uint32_t r, uint64_t now)
                 if (gvc < 0)
                     continue; /* cannot go this cycle (nothing it waits for frees up in eval) */
                 int granted = li;
-                *rrp = (uint16_t)((granted + 1) % PV);
+                *rrp = (uint16_t)(granted + 1 == PV ? 0 : granted + 1);
                 /* move the front flit of input VC `granted` to output o, VC gvc */
                 flit f = noc->buf[i * (size_t)noc->B + noc->ivc_head[i]];
-                noc->ivc_head[i] = (uint16_t)((noc->ivc_head[i] + 1) % noc->B);
-                noc->ivc_count[i]--;
+                noc->ivc_head[i] = (uint16_t)wrap_add(noc->ivc_head[i], 1, (uint32_t)noc->B);
+                if (--noc->ivc_count[i] == 0)
+                    noc->ivc_nz[r] &= ~(1ull << li);
                 noc->rbuf[r]--;
                 noc->n_buf--;
                 noc->work[r]--;
@@ -831,18 +892,20 @@ static void switch_alloc(d1s_noc *noc, uint32_t r, uint64_t now)
                 if (ip == LOCAL) {
                     noc->inj_pending[(size_t)r * (size_t)V + (size_t)iv]++;
                     noc->n_injp++;
+                    noc->cwork[r]++;
                     work_add(noc, r, 1);
                 } else {
                     uint32_t u = (uint32_t)noc->nbr[(size_t)r * 4 + (size_t)ip];
                     size_t l = (size_t)u * 4 + (size_t)opp(ip);
                     D1_ASSERT(noc->cq_count[l] < (uint32_t)noc->cq_cap);
-                    credit *c =
-                        &noc->cq[l * (size_t)noc->cq_cap +
-                                 (noc->cq_head[l] + noc->cq_count[l]) % (uint32_t)noc->cq_cap];
+                    credit *c = &noc->cq[l * (size_t)noc->cq_cap +
+                                         wrap_add(noc->cq_head[l], noc->cq_count[l],
+                                                  (uint32_t)noc->cq_cap)];
                     c->arrive_cyc = now + (uint64_t)noc->Lc;
                     c->vc = (uint32_t)iv;
                     noc->cq_count[l]++;
                     noc->n_cred++;
+                    noc->cwork[u]++;
                     work_add(noc, u, 1);
                 }
 
@@ -862,6 +925,12 @@ static void switch_alloc(d1s_noc *noc, uint32_t r, uint64_t now)
                     if (tail) {
                         p->u.tail_eject_cyc = now;
                         noc->ej_now[noc->n_ej_now++] = f.pkt;
+                        noc->ej_list[(size_t)r * (size_t)noc->k_ej + noc->ej_cnt[r]++] = f.pkt;
+                        noc->ej_bits[r >> 6] |= 1ull << (r & 63);
+                        if (r >> 6 < noc->ej_wmin)
+                            noc->ej_wmin = r >> 6;
+                        if (r >> 6 > noc->ej_wmax)
+                            noc->ej_wmax = r >> 6;
                     }
                 } else {
                     size_t ov = ((size_t)r * P + (size_t)o) * (size_t)V + (size_t)gvc;
@@ -869,9 +938,9 @@ static void switch_alloc(d1s_noc *noc, uint32_t r, uint64_t now)
                     D1_ASSERT(noc->ovc_credits[ov] >= 0);
                     size_t l = (size_t)r * 4 + (size_t)o;
                     D1_ASSERT(noc->lq_count[l] < (uint32_t)noc->lq_cap);
-                    lflit *lf =
-                        &noc->lq[l * (size_t)noc->lq_cap +
-                                 (noc->lq_head[l] + noc->lq_count[l]) % (uint32_t)noc->lq_cap];
+                    lflit *lf = &noc->lq[l * (size_t)noc->lq_cap +
+                                         wrap_add(noc->lq_head[l], noc->lq_count[l],
+                                                  (uint32_t)noc->lq_cap)];
                     lf->arrive_cyc = now + (uint64_t)noc->L;
                     lf->pkt = f.pkt;
                     lf->seq = f.seq;
@@ -880,6 +949,7 @@ static void switch_alloc(d1s_noc *noc, uint32_t r, uint64_t now)
                     noc->n_link++;
                     noc->link_flits[l]++;
                     noc->st.link_flits++;
+                    noc->cwork[noc->nbr[l]]++;
                     work_add(noc, (uint32_t)noc->nbr[l], 1);
                     if (tail)
                         noc->ovc_owner[ov] = -1;
@@ -926,11 +996,12 @@ static void inject_stage(d1s_noc *noc, uint32_t r, uint64_t now)
         size_t i = ((size_t)r * P + LOCAL) * V + v;
         D1_ASSERT(noc->ivc_count[i] < noc->B);
         flit *f = &noc->buf[i * (size_t)noc->B +
-                            (noc->ivc_head[i] + noc->ivc_count[i]) % (uint32_t)noc->B];
+                            wrap_add(noc->ivc_head[i], noc->ivc_count[i], (uint32_t)noc->B)];
         f->ready_cyc = now + (uint64_t)noc->R;
         f->pkt = id;
         f->seq = noc->inj_seq[r];
         noc->ivc_count[i]++;
+        noc->ivc_nz[r] |= 1ull << (LOCAL * V + v);
         if (noc->ivc_count[i] > noc->st.buf_max_flits)
             noc->st.buf_max_flits = noc->ivc_count[i];
         noc->rbuf[r]++;
@@ -941,7 +1012,7 @@ static void inject_stage(d1s_noc *noc, uint32_t r, uint64_t now)
             p->u.head_inject_cyc = now;
         budget--;
         if (++noc->inj_seq[r] == p->u.size_flits) {
-            noc->srcq_head[r] = (noc->srcq_head[r] + 1) % (uint32_t)noc->inj_q;
+            noc->srcq_head[r] = wrap_add(noc->srcq_head[r], 1, (uint32_t)noc->inj_q);
             noc->srcq_count[r]--;
             noc->n_src--;
             noc->work[r]--;
@@ -951,8 +1022,21 @@ static void inject_stage(d1s_noc *noc, uint32_t r, uint64_t now)
     }
 }
 
+/* Forget this cycle's ejection lists (their packets are in ej_now). */
+static void ej_clear(d1s_noc *noc)
+{
+    for (uint32_t a = 0; a < noc->n_ej_now; a++)
+        noc->ej_cnt[noc->pk[noc->ej_now[a]].u.dst] = 0;
+    for (uint32_t w = noc->ej_wmin; w <= noc->ej_wmax && noc->n_ej_now; w++)
+        noc->ej_bits[w] = 0;
+    noc->ej_wmin = UINT32_MAX;
+    noc->ej_wmax = 0;
+}
+
 void d1s_noc_eval(d1s_noc *noc, uint64_t now)
 {
+    if (noc->n_ej_now) /* eval without commit: the original drops them too */
+        ej_clear(noc);
     noc->n_ej_now = 0;
     uint32_t cnt = noc->n_active; /* routers activated during this phase have nothing ready */
     for (uint32_t k = 0; k < cnt; k++) {
@@ -970,7 +1054,11 @@ void d1s_noc_eval(d1s_noc *noc, uint64_t now)
 
 static void router_commit(d1s_noc *noc, uint32_t r, uint64_t now)
 {
+    if (!noc->cwork[r])
+        return; /* nothing travelling to r and no pending injection credit */
     const size_t V = (size_t)noc->V;
+    const uint32_t B = (uint32_t)noc->B;
+    uint32_t done = 0;
     for (int p = 0; p < 4; p++) {
         int32_t u = noc->nbr[(size_t)r * 4 + (size_t)p];
         if (u < 0)
@@ -984,19 +1072,20 @@ static void router_commit(d1s_noc *noc, uint32_t r, uint64_t now)
             size_t i = ((size_t)r * P + (size_t)p) * V + lf->vc;
             /* credit flow control guarantees space: overflowing here is a bug */
             D1_ASSERT(noc->ivc_count[i] < noc->B);
-            flit *f = &noc->buf[i * (size_t)noc->B +
-                                (noc->ivc_head[i] + noc->ivc_count[i]) % (uint32_t)noc->B];
+            flit *f = &noc->buf[i * (size_t)B + wrap_add(noc->ivc_head[i], noc->ivc_count[i], B)];
             f->ready_cyc = lf->arrive_cyc + (uint64_t)noc->R;
             f->pkt = lf->pkt;
             f->seq = lf->seq;
             noc->ivc_count[i]++;
+            noc->ivc_nz[r] |= 1ull << ((size_t)p * V + lf->vc);
             if (noc->ivc_count[i] > noc->st.buf_max_flits)
                 noc->st.buf_max_flits = noc->ivc_count[i];
             noc->rbuf[r]++;
-            noc->lq_head[l] = (noc->lq_head[l] + 1) % (uint32_t)noc->lq_cap;
+            noc->lq_head[l] = wrap_add(noc->lq_head[l], 1, (uint32_t)noc->lq_cap);
             noc->lq_count[l]--;
             noc->n_link--;
             noc->n_buf++;
+            done++;
         }
         /* credits coming back for r's own output link through port p */
         l = (size_t)r * 4 + (size_t)p;
@@ -1007,10 +1096,11 @@ static void router_commit(d1s_noc *noc, uint32_t r, uint64_t now)
             size_t ov = ((size_t)r * P + (size_t)p) * V + c->vc;
             noc->ovc_credits[ov]++;
             D1_ASSERT(noc->ovc_credits[ov] <= noc->B);
-            noc->cq_head[l] = (noc->cq_head[l] + 1) % (uint32_t)noc->cq_cap;
+            noc->cq_head[l] = wrap_add(noc->cq_head[l], 1, (uint32_t)noc->cq_cap);
             noc->cq_count[l]--;
             noc->n_cred--;
             noc->work[r]--;
+            done++;
         }
     }
     for (size_t v = 0; v < V; v++) {
@@ -1021,8 +1111,11 @@ static void router_commit(d1s_noc *noc, uint32_t r, uint64_t now)
             noc->inj_pending[r * V + v] = 0;
             noc->n_injp -= (uint64_t)c;
             noc->work[r] -= (uint32_t)c;
+            done += (uint32_t)c;
         }
     }
+    D1_ASSERT(done <= noc->cwork[r]);
+    noc->cwork[r] -= done;
 }
 
 void d1s_noc_commit(d1s_noc *noc, uint64_t now)
@@ -1031,12 +1124,32 @@ void d1s_noc_commit(d1s_noc *noc, uint64_t now)
         router_commit(noc, noc->active[k], now);
 
     /* deliveries in dst order (stable), independent of the active-list order */
+    /* (a router only ejects packets addressed to itself, in grant order: dst order = router
+     * order, stable) */
     uint32_t *e = noc->ej_now;
-    for (uint32_t a = 1; a < noc->n_ej_now; a++) {
-        uint32_t id = e[a], b = a;
-        for (; b > 0 && noc->pk[e[b - 1]].u.dst > noc->pk[id].u.dst; b--)
-            e[b] = e[b - 1];
-        e[b] = id;
+    if (noc->n_ej_now <= 16) {
+        for (uint32_t a = 1; a < noc->n_ej_now; a++) {
+            uint32_t id = e[a], b = a;
+            for (; b > 0 && noc->pk[e[b - 1]].u.dst > noc->pk[id].u.dst; b--)
+                e[b] = e[b - 1];
+            e[b] = id;
+        }
+        ej_clear(noc);
+    } else {
+        uint32_t a = 0;
+        for (uint32_t w = noc->ej_wmin; w <= noc->ej_wmax; w++) {
+            for (uint64_t m = noc->ej_bits[w]; m; m &= m - 1) {
+                uint32_t r = w * 64 + (uint32_t)__builtin_ctzll(m);
+                const uint32_t *l = &noc->ej_list[(size_t)r * (size_t)noc->k_ej];
+                for (uint32_t j = 0; j < noc->ej_cnt[r]; j++)
+                    e[a++] = l[j];
+                noc->ej_cnt[r] = 0;
+            }
+            noc->ej_bits[w] = 0;
+        }
+        D1_ASSERT(a == noc->n_ej_now);
+        noc->ej_wmin = UINT32_MAX;
+        noc->ej_wmax = 0;
     }
     uint32_t n_ej = noc->n_ej_now;
     noc->n_ej_now = 0;
