@@ -309,7 +309,7 @@ EXEC(TSTART)
         return trap(n, t, D1S_TRAP_ILLEGAL, tid, now);
     if (pc & 3)
         return trap(n, t, D1S_TRAP_MISALIGNED, pc, now);
-    if (pc / 4 >= n->prog->n)
+    if (pc / 4 >= n->plen)
         return trap(n, t, D1S_TRAP_PC_RANGE, pc, now);
     if (d1s_node_thread_start(n, nt, pc, now + 1) != 0)
         return X_TRAP; /* host allocation failure, recorded */

@@ -49,23 +49,26 @@ d1_status d1s_node_create(const d1_config *cfg, uint32_t id, uint32_t x, uint32_
                           d1s_node_mode mode, d1s_node **out)
 {
     *out = NULL;
-    d1s_node *n = calloc(1, sizeof *n);
+    /* aligned: the hot fields of the node and of each thread share as few cache lines as
+     * possible (node_internal.h); sizeof is a multiple of the alignment */
+    d1s_node *n = aligned_alloc(_Alignof(d1s_node), sizeof *n);
     if (!n)
         return d1_fail(D1_E_NOMEM, "node %u: out of memory", id);
+    memset(n, 0, sizeof *n);
     n->cfg = cfg;
     n->id = id;
     n->gx = x;
     n->gy = y;
     n->mode = mode;
     n->lat[D1_LAT_0] = 0;
-    n->lat[D1_LAT_ALU] = (uint64_t)cfg->lat_alu;
-    n->lat[D1_LAT_MUL] = (uint64_t)cfg->lat_mul;
-    n->lat[D1_LAT_LOAD] = (uint64_t)cfg->lat_load;
-    n->lat[D1_LAT_VEC] = (uint64_t)cfg->lat_vec;
-    n->lat[D1_LAT_VFP] = (uint64_t)cfg->lat_vfp;
-    n->lat[D1_LAT_VLONG] = (uint64_t)cfg->lat_vlong;
-    n->lat[D1_LAT_MMA] = (uint64_t)cfg->lat_mma;
-    n->lat[D1_LAT_MACC] = (uint64_t)cfg->lat_macc_move;
+    n->lat[D1_LAT_ALU] = (uint16_t)cfg->lat_alu;
+    n->lat[D1_LAT_MUL] = (uint16_t)cfg->lat_mul;
+    n->lat[D1_LAT_LOAD] = (uint16_t)cfg->lat_load;
+    n->lat[D1_LAT_VEC] = (uint16_t)cfg->lat_vec;
+    n->lat[D1_LAT_VFP] = (uint16_t)cfg->lat_vfp;
+    n->lat[D1_LAT_VLONG] = (uint16_t)cfg->lat_vlong;
+    n->lat[D1_LAT_MMA] = (uint16_t)cfg->lat_mma;
+    n->lat[D1_LAT_MACC] = (uint16_t)cfg->lat_macc_move;
     n->nthreads = (int)cfg->node_threads;
     if (n->nthreads < 1 || n->nthreads > D1S_NODE_MAX_THREADS)
         n->nthreads = D1S_NODE_MAX_THREADS;
@@ -74,7 +77,8 @@ d1_status d1s_node_create(const d1_config *cfg, uint32_t id, uint32_t x, uint32_
     n->alu_issue = (int)cfg->alu_issue;
     n->agu_issue = (int)cfg->agu_issue;
     n->vec_issue = (int)cfg->vec_issue;
-    n->units0 = (uint32_t)n->alu_issue << (SLOT_ALU << 3) | (uint32_t)n->agu_issue << (SLOT_AGU << 3) |
+    n->units0 = (uint32_t)n->alu_issue << (SLOT_ALU << 3) |
+                (uint32_t)n->agu_issue << (SLOT_AGU << 3) |
                 (uint32_t)n->vec_issue << (SLOT_VEC << 3) | 1u << SLOTS_MXU_SHIFT;
     n->ld_budget = n->ld_credit = cfg->sram_load_bytes_per_cyc;
     n->st_budget = n->st_credit = cfg->sram_store_bytes_per_cyc;
@@ -145,7 +149,7 @@ void d1s_node_set_trace(d1s_node *n, d1s_node_trace_fn fn, void *ctx)
 }
 
 static inline void trace(d1s_node *n, d1s_node_ev_kind kind, int thread, uint64_t cyc, uint64_t pc,
-                  uint32_t count, int cause, uint64_t bytes, uint32_t peer)
+                         uint32_t count, int cause, uint64_t bytes, uint32_t peer)
 {
     if (!n->trace_fn)
         return;
@@ -198,7 +202,12 @@ d1_status d1s_node_start(d1s_node *n, const d1s_prog *prog, uint64_t entry_pc, u
         n->host_status = D1_OK;
         return d1_fail(D1_E_NOMEM, "node %u: register file", n->id);
     }
+    if (prog->n > UINT32_MAX)
+        return d1_fail(D1_E_INVAL, "node %u: program of %zu instructions is too long", n->id,
+                       prog->n);
     n->prog = prog;
+    n->insn = prog->insn;
+    n->plen = (uint32_t)prog->n;
     n->credit_cyc = now;
     d1s_node_thread_start(n, &n->t[0], entry_pc, now);
     return D1_OK;
@@ -206,7 +215,7 @@ d1_status d1s_node_start(d1s_node *n, const d1s_prog *prog, uint64_t entry_pc, u
 
 /* ---- SRAM ------------------------------------------------------------------------------- */
 
-int d1s_sram_wr(d1s_node *n, uint64_t addr, const void *src, size_t len)
+int d1s_sram_wr_slow(d1s_node *n, uint64_t addr, const void *src, size_t len)
 {
     const uint8_t *s = src;
     while (len) {
@@ -228,7 +237,7 @@ int d1s_sram_wr(d1s_node *n, uint64_t addr, const void *src, size_t len)
     return 0;
 }
 
-void d1s_sram_rd(const d1s_node *n, uint64_t addr, void *dst, size_t len)
+void d1s_sram_rd_slow(const d1s_node *n, uint64_t addr, void *dst, size_t len)
 {
     uint8_t *d = dst;
     while (len) {
@@ -333,8 +342,8 @@ int d1s_node_barrier_check(d1s_node *n, uint64_t now)
         t->pc += 4;
         n->wake[k] = now + 1;
         t->busy_until = max_u64(t->busy_until, now + 1);
-        n->st.insns++;
-        n->st.thread[k].insns++;
+        n->p_insns++;
+        t->p_insns++;
     }
     return 1;
 }
@@ -378,15 +387,15 @@ typedef struct slots {
     uint32_t units;
 } slots;
 
-/* Cycle from which every operand (and the destination, WAW) of `p` is ready. */
+/* Cycle from which every operand (and the destination, WAW) of `p` is ready: always four
+ * entries, the unused ones RDY_ZERO (branch-free). */
 static inline uint64_t operands_ready(const d1s_thr *t, const d1s_pinsn *p)
 {
-    uint64_t r = 0;
-    for (int k = 0; k < p->nchk; k++) {
-        uint64_t v = t->rdy[p->chk[k]];
-        r = v > r ? v : r;
-    }
-    return r;
+    uint64_t a = t->rdy[p->chk[0]], b = t->rdy[p->chk[1]];
+    uint64_t c = t->rdy[p->chk[2]], d = t->rdy[p->chk[3]];
+    a = a > b ? a : b;
+    c = c > d ? c : d;
+    return a > c ? a : c;
 }
 
 static inline void writeback_time(d1s_node *n, d1s_thr *t, const d1s_pinsn *p, uint64_t now)
@@ -406,9 +415,8 @@ static int issue_thread(d1s_node *n, d1s_thr *t, uint64_t now, slots *s)
 {
     int count = 0, halted = 0, traced = 0, mmas = 0;
     uint64_t first_pc = t->pc;
-    const d1s_pinsn *insn = n->prog->insn;
-    const uint64_t plen = n->prog->n;
-    d1s_thread_stats *ts = &n->st.thread[t->tid];
+    const d1s_pinsn *insn = n->insn;
+    const uint64_t plen = n->plen;
     uint32_t units = s->units;
     int dec = s->dec;
     while (dec > 0) {
@@ -419,11 +427,6 @@ static int issue_thread(d1s_node *n, d1s_thr *t, uint64_t now, slots *s)
             break;
         }
         const d1s_pinsn *p = &insn[pc / 4];
-        if (p->op == D1S_OP_ILLEGAL) {
-            d1s_node_trap_at(n, t, D1S_TRAP_ILLEGAL, p->word, now);
-            traced = 1;
-            break;
-        }
         int cause = -1;
         uint64_t rdy = operands_ready(t, p);
         if (rdy > now) {
@@ -434,10 +437,14 @@ static int issue_thread(d1s_node *n, d1s_thr *t, uint64_t now, slots *s)
             cause = D1S_STALL_SCOREBOARD;
             if (count == 0)
                 n->wake[t->tid] = t->busy_until;
-        } else if (!(units >> (p->cls << 3) & 0xff) ||
-                   (p->is_mxu && !(units >> SLOTS_MXU_SHIFT))) {
+        } else if ((units - p->udec) & SLOTS_EMPTY) {
             cause = D1S_STALL_ISSUE;
-        } else if (p->xchk) { /* rare: SRAM port budget, DMA queue */
+        } else if (p->xchk) {              /* rare: illegal word, SRAM port budget, DMA queue */
+            if (p->op == D1S_OP_ILLEGAL) { /* nothing stalls it (prog.c) */
+                d1s_node_trap_at(n, t, D1S_TRAP_ILLEGAL, p->word, now);
+                traced = 1;
+                break;
+            }
             if ((p->ld_bytes | p->st_bytes) && port_busy(n, p, now))
                 cause = D1S_STALL_PORT;
             else if (p->op == D1_OP_DMA && n->dq_count >= n->dq_depth)
@@ -447,7 +454,7 @@ static int issue_thread(d1s_node *n, d1s_thr *t, uint64_t now, slots *s)
             if (count == 0)
                 stall_begin(n, t, cause, now);
             else
-                ts->limit_cyc[cause]++;
+                t->p_limit[cause]++;
             break;
         }
         /* vector/matrix data ops compute nothing in timing-only mode (t->v == NULL) */
@@ -459,9 +466,9 @@ static int issue_thread(d1s_node *n, d1s_thr *t, uint64_t now, slots *s)
         if (r == X_BLOCK) {
             /* if it issued older instructions this cycle, the wait starts next cycle */
             if (count) {
-                n->st.insns += (uint64_t)count;
-                ts->insns += (uint64_t)count;
-                n->st.mma += (uint64_t)mmas;
+                n->p_insns += (uint64_t)count;
+                t->p_insns += (uint64_t)count;
+                n->p_mma += (uint64_t)mmas;
                 count = -count; /* flushed */
                 trace(n, D1S_EV_ISSUE, t->tid, now, first_pc, (uint32_t)-count, 0, 0, 0);
                 traced = 1;
@@ -475,7 +482,7 @@ static int issue_thread(d1s_node *n, d1s_thr *t, uint64_t now, slots *s)
             stall_end(n, t, now);
         count++;
         dec--;
-        units -= (1u << (p->cls << 3)) + ((uint32_t)p->is_mxu << SLOTS_MXU_SHIFT);
+        units -= p->udec;
         if (p->xchk) {
             n->ld_credit -= p->ld_bytes;
             n->st.sram_load_bytes += p->ld_bytes;
@@ -498,9 +505,9 @@ static int issue_thread(d1s_node *n, d1s_thr *t, uint64_t now, slots *s)
     if (count < 0) /* flushed before a block */
         return -count;
     if (count) {
-        n->st.insns += (uint64_t)count;
-        ts->insns += (uint64_t)count;
-        n->st.mma += (uint64_t)mmas;
+        n->p_insns += (uint64_t)count;
+        t->p_insns += (uint64_t)count;
+        n->p_mma += (uint64_t)mmas;
         if (!traced)
             trace(n, D1S_EV_ISSUE, t->tid, now, first_pc, (uint32_t)count, 0, 0, 0);
     }
@@ -670,6 +677,8 @@ static void dma_rsp_step(d1s_node *n, uint64_t now)
 
 /* ---- clocking -------------------------------------------------------------------------------- */
 
+static void eval_dma(d1s_node *n, uint64_t now);
+
 static inline void eval_body(d1s_node *n, uint64_t now)
 {
     if (n->trapped)
@@ -677,23 +686,26 @@ static inline void eval_body(d1s_node *n, uint64_t now)
     /* Port credits are refilled lazily, where they are read (refill() is exact for any
      * split of the elapsed cycles, see there). Threads: those running and awake, visited
      * round-robin from rr. */
-    unsigned cand = 0;
-    for (unsigned m = n->run_mask; m; m &= m - 1) {
-        unsigned k = (unsigned)__builtin_ctz(m);
-        cand |= (unsigned)(n->wake[k] <= now) << k;
-    }
+    const unsigned rm = n->run_mask;
     int first = -1;
-    if (cand && !(n->run_mask & (n->run_mask - 1u))) {
+    if (rm && !(rm & (rm - 1u))) {
         /* one running thread (the common case): no round-robin; decode_width and
          * decode_threads are >= 1, so the thread always gets its turn */
-        int idx = __builtin_ctz(cand);
-        slots s = {n->decode_width, n->decode_threads, n->units0};
-        int got = issue_thread(n, &n->t[idx], now, &s);
-        if (n->trapped)
-            return;
-        if (got > 0)
-            first = idx;
-    } else if (cand) {
+        int idx = __builtin_ctz(rm);
+        if (n->wake[idx] <= now) {
+            slots s = {n->decode_width, n->decode_threads, n->units0};
+            int got = issue_thread(n, &n->t[idx], now, &s);
+            if (n->trapped)
+                return;
+            if (got > 0)
+                first = idx;
+        }
+    } else if (rm) {
+        unsigned cand = 0;
+        for (unsigned m = rm; m; m &= m - 1) {
+            unsigned k = (unsigned)__builtin_ctz(m);
+            cand |= (unsigned)(n->wake[k] <= now) << k;
+        }
         const int nt = n->nthreads, rr = n->rr;
         unsigned full = (1u << nt) - 1, rot = (cand >> rr | cand << (nt - rr)) & full;
         slots s = {n->decode_width, n->decode_threads, n->units0};
@@ -720,9 +732,14 @@ static inline void eval_body(d1s_node *n, uint64_t now)
     }
     if (first >= 0)
         n->rr = (uint8_t)(first + 1 == n->nthreads ? 0 : first + 1);
+    if (n->dq_count || n->rq_count)
+        eval_dma(n, now);
+}
+
+/* The DMA engine and the GET responder, after the threads of the cycle. */
+static void eval_dma(d1s_node *n, uint64_t now)
+{
     /* The engine and the responder share the router-out port; alternate who goes first. */
-    if (!n->dq_count && !n->rq_count)
-        return;
     refill(n, now);
     if (now & 1) {
         dma_rsp_step(n, now);
@@ -756,10 +773,31 @@ static inline uint64_t next_event_body(const d1s_node *n, uint64_t now)
 
 uint64_t d1s_node_step(d1s_node *n, uint64_t now, unsigned *flags)
 {
-    uint64_t before = n->st.insns + n->pkts_moved;
-    eval_body(n, now);
-    unsigned f = n->st.insns + n->pkts_moved != before ? D1S_STEP_PROGRESS : 0u;
-    if ((n->trapped && n->trap.cause != D1S_TRAP_NONE) || n->host_status != D1_OK)
+    uint64_t before = n->p_insns + n->pkts_moved;
+    const unsigned rm = n->run_mask;
+    if (rm && !(rm & (rm - 1u)) && !n->trapped && !(n->dq_count | n->rq_count)) {
+        /* the common case, one running thread and an idle DMA engine and responder:
+         * eval_body and next_event_body without their loops (same results) */
+        const int k = __builtin_ctz(rm);
+        if (n->wake[k] <= now) {
+            slots s = {n->decode_width, n->decode_threads, n->units0};
+            int got = issue_thread(n, &n->t[k], now, &s);
+            if (got > 0 && !n->trapped)
+                n->rr = (uint8_t)(k + 1 == n->nthreads ? 0 : k + 1);
+        }
+        if (n->trapped || n->run_mask != rm || (n->dq_count | n->rq_count)) {
+            /* the issue changed the node's shape: finish the cycle the general way */
+            if (!n->trapped && (n->dq_count | n->rq_count))
+                eval_dma(n, now);
+        } else {
+            *flags = n->p_insns + n->pkts_moved != before ? D1S_STEP_PROGRESS : 0u;
+            return max_u64(n->wake[k], now + 1);
+        }
+    } else
+        eval_body(n, now);
+    unsigned f = n->p_insns + n->pkts_moved != before ? D1S_STEP_PROGRESS : 0u;
+    /* a host error (host_status) always sets trapped */
+    if (n->trapped && (n->trap.cause != D1S_TRAP_NONE || n->host_status != D1_OK))
         f |= D1S_STEP_TRAP;
     *flags = f;
     return next_event_body(n, now);
@@ -948,7 +986,7 @@ int d1s_node_first_blocked(const d1s_node *n, uint64_t *pc, int *sem)
 
 uint64_t d1s_node_progress(const d1s_node *n)
 {
-    return n->st.insns + n->pkts_moved;
+    return n->st.insns + n->p_insns + n->pkts_moved;
 }
 const d1s_trap *d1s_node_trap(const d1s_node *n)
 {
@@ -962,8 +1000,27 @@ uint32_t d1s_node_id(const d1s_node *n)
 {
     return n->id;
 }
+/* Add the counters kept next to the hot state (p_*) to st. Nodes are never const objects
+ * (d1s_node_create allocates them), so the const reader may fold. */
+static void stats_fold(d1s_node *n)
+{
+    n->st.insns += n->p_insns;
+    n->st.mma += n->p_mma;
+    n->p_insns = n->p_mma = 0;
+    for (int k = 0; k < D1S_NODE_MAX_THREADS; k++) {
+        d1s_thr *t = &n->t[k];
+        n->st.thread[k].insns += t->p_insns;
+        t->p_insns = 0;
+        for (int c = 0; c < D1S_STALL_COUNT; c++) {
+            n->st.thread[k].limit_cyc[c] += t->p_limit[c];
+            t->p_limit[c] = 0;
+        }
+    }
+}
+
 const d1s_node_stats *d1s_node_get_stats(const d1s_node *n)
 {
+    stats_fold((d1s_node *)n);
     return &n->st;
 }
 

@@ -197,7 +197,10 @@ static void issue_info(d1s_pinsn *p)
     default:
         break;
     }
+    p->udec = (1u << (p->cls << 3)) + ((uint32_t)p->is_mxu << SLOTS_MXU_SHIFT);
     p->nchk = 0;
+    for (int k = 0; k < 4; k++)
+        p->chk[k] = RDY_ZERO;
     for (int k = 0; k < p->nsrc; k++)
         if (p->src_kind[k] != OPK_NONE)
             p->chk[p->nchk++] = rdy_index(p->src_kind[k], p->src_reg[k]);
@@ -213,17 +216,31 @@ static void issue_info(d1s_pinsn *p)
     }
 }
 
-static void predecode(uint32_t word, d1s_pinsn *p)
+/* An undecodable word: it traps when fetched. Nothing stalls it (operands RDY_ZERO, no
+ * issue slot), so it reaches the issue stage's rare-case branch (xchk), which traps. */
+static void illegal(uint32_t word, d1s_pinsn *p)
 {
     memset(p, 0, sizeof *p);
     p->word = word;
     p->op = D1S_OP_ILLEGAL;
+    for (int k = 0; k < 4; k++)
+        p->chk[k] = RDY_ZERO;
+    p->wb = RDY_NONE;
+    p->wb_fwd = RDY_NONE_FWD;
+    p->xchk = 1;
+}
+
+static void predecode(uint32_t word, d1s_pinsn *p)
+{
+    illegal(word, p);
     d1_insn in;
     if (d1_insn_decode(word, &in) != D1_OK)
         return;
     const d1_insn_info *info = d1_insn_info_of(in.op);
     if (!info)
         return;
+    memset(p, 0, sizeof *p);
+    p->word = word;
     p->op = (uint8_t)in.op;
     p->a = in.a;
     p->b = in.b;
@@ -242,10 +259,7 @@ static void predecode(uint32_t word, d1s_pinsn *p)
     if (in.op == D1_OP_DMA)
         p->ld_bytes = bytes; /* the descriptor is read through the load port */
     if (operands(p, info) != 0) {
-        uint32_t w = p->word;
-        memset(p, 0, sizeof *p);
-        p->word = w;
-        p->op = D1S_OP_ILLEGAL;
+        illegal(word, p);
         return;
     }
     issue_info(p);
