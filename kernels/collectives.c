@@ -1,56 +1,26 @@
-/* All-reduce kernels: ring and 2-D (see collectives.h). */
+/* All-reduce kernels: ring, 2-D and hierarchical, as nests of ring levels (see collectives.h). */
 #include "collectives.h"
 
 #include "emit_util.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum { PH_RS = 0, PH_AG = 1 };
-#define MAX_PHASES 4
-#define PHASE_BYTES 48 /* n, p, next, prev, base, chunk: 6 x u64 */
-#define DESC 0x200
-#define ACKD 0x220
-#define ACKSRC 0x240
-#define ACKDST 0x248
-#define TOKDST 0x250
-#define TOKD 0x260
+#define MAX_PHASES (2 * D1K_AR_MAX_LEVELS)
+#define PHASE_BYTES 56 /* n, p, next, prev, base, chunk, scratch: 7 x u64 */
+#define PARAM_BYTES 512
+#define DESC 0x300
+#define ACKD 0x320
+#define ACKSRC 0x340
+#define ACKDST 0x348
+#define TOKDST 0x350
+#define TOKD 0x360
 
 typedef struct ring {
     uint32_t n, p, next, prev;
     uint64_t base, chunk, scratch;
 } ring;
-
-typedef struct plan {
-    int nph;
-    int kind[MAX_PHASES];
-    int scratch_slot[MAX_PHASES]; /* RS phases: which 2-chunk scratch area */
-    int partner[MAX_PHASES];      /* RS phase: the AG phase on the same ring, and back */
-} plan;
-
-static void algo_plan(d1k_ar_algo algo, plan *pl)
-{
-    memset(pl, 0, sizeof *pl);
-    if (algo == D1K_AR_RING) {
-        pl->nph = 2;
-        pl->kind[0] = PH_RS;
-        pl->kind[1] = PH_AG;
-        pl->partner[0] = 1;
-        pl->partner[1] = 0;
-    } else {
-        pl->nph = 4;
-        pl->kind[0] = PH_RS;
-        pl->kind[1] = PH_RS;
-        pl->kind[2] = PH_AG;
-        pl->kind[3] = PH_AG;
-        pl->scratch_slot[1] = 1;
-        pl->partner[0] = 3;
-        pl->partner[3] = 0;
-        pl->partner[1] = 2;
-        pl->partner[2] = 1;
-    }
-}
 
 void d1k_allreduce_grid(uint32_t n, uint32_t *rows, uint32_t *cols)
 {
@@ -62,14 +32,54 @@ void d1k_allreduce_grid(uint32_t n, uint32_t *rows, uint32_t *cols)
     *cols = n / r;
 }
 
-static void shape(const d1k_allreduce *a, uint32_t *rows, uint32_t *cols)
+int d1k_allreduce_levels(const d1k_allreduce *a, uint32_t size[D1K_AR_MAX_LEVELS],
+                         uint32_t stride[D1K_AR_MAX_LEVELS])
 {
-    if (a->rows && a->cols) {
-        *rows = a->rows;
-        *cols = a->cols;
-    } else {
-        d1k_allreduce_grid(a->n, rows, cols);
+    if (a->n < 1)
+        return 0;
+    if (a->algo == D1K_AR_RING) {
+        size[0] = a->n;
+        stride[0] = 1;
+        return 1;
     }
+    if (a->algo != D1K_AR_2D && a->algo != D1K_AR_HIER)
+        return 0;
+    uint32_t g = a->algo == D1K_AR_HIER ? a->groups : 1;
+    if (g < 1 || a->n % g)
+        return 0;
+    uint32_t m = a->n / g, r, c;
+    if (a->rows && a->cols) {
+        r = a->rows;
+        c = a->cols;
+    } else {
+        d1k_allreduce_grid(m, &r, &c);
+    }
+    if ((uint64_t)r * c != m)
+        return 0;
+    size[0] = c;
+    stride[0] = 1;
+    size[1] = r;
+    stride[1] = c;
+    if (a->algo == D1K_AR_2D)
+        return 2;
+    size[2] = g;
+    stride[2] = m;
+    return 3;
+}
+
+static uint32_t digit(uint32_t i, uint32_t size, uint32_t stride)
+{
+    return i / stride % size;
+}
+
+uint32_t d1k_allreduce_next(const d1k_allreduce *a, int l, uint32_t i)
+{
+    uint32_t sz[D1K_AR_MAX_LEVELS], st[D1K_AR_MAX_LEVELS];
+    int nl = d1k_allreduce_levels(a, sz, st);
+    if (l < 0 || l >= nl || i >= a->n)
+        return i;
+    uint32_t d = digit(i, sz[l], st[l]);
+    return i - d * st[l] + (d + 1) % sz[l] * st[l];
 }
 
 uint64_t d1k_allreduce_round_bytes(d1k_ar_algo algo, uint32_t n, uint64_t bytes)
@@ -81,50 +91,39 @@ uint64_t d1k_allreduce_round_bytes(d1k_ar_algo algo, uint32_t n, uint64_t bytes)
 
 uint64_t d1k_allreduce_scratch_bytes(const d1k_allreduce *a)
 {
-    if (a->algo == D1K_AR_RING)
-        return 2 * (a->bytes / a->n);
-    uint32_t r, c;
-    shape(a, &r, &c);
-    return 2 * (a->bytes / c) + 2 * (a->bytes / c / r);
+    uint32_t sz[D1K_AR_MAX_LEVELS], st[D1K_AR_MAX_LEVELS];
+    int nl = d1k_allreduce_levels(a, sz, st);
+    uint64_t c = a->bytes, total = 0;
+    for (int l = 0; l < nl; l++) {
+        c /= sz[l];
+        total += 2 * c;
+    }
+    return total;
 }
 
-/* Ring parameters of node index i for phase k. */
+/* Ring parameters of node index i for phase k (reduce-scatter on level k for k < nl, then
+ * all-gather on level 2 nl - 1 - k). Level l works on the chunk node i owns after the
+ * reduce-scatter of level l - 1 (node p of a ring owns chunk p + 1 mod size). */
 static ring ring_of(const d1k_allreduce *a, int k, uint32_t i)
 {
+    uint32_t sz[D1K_AR_MAX_LEVELS], st[D1K_AR_MAX_LEVELS];
+    int nl = d1k_allreduce_levels(a, sz, st);
+    int l = k < nl ? k : 2 * nl - 1 - k;
     ring g;
-    uint64_t scr0 = a->scratch_addr;
-    if (a->algo == D1K_AR_RING) {
-        g.n = a->n;
-        g.p = i;
-        g.next = a->nodes[(i + 1) % a->n];
-        g.prev = a->nodes[(i + a->n - 1) % a->n];
-        g.base = a->buf_addr;
-        g.chunk = a->bytes / a->n;
-        g.scratch = scr0;
-        return g;
+    g.base = a->buf_addr;
+    g.scratch = a->scratch_addr;
+    g.chunk = a->bytes;
+    for (int j = 0; j < l; j++) {
+        g.chunk /= sz[j];
+        g.base += (digit(i, sz[j], st[j]) + 1) % sz[j] * g.chunk;
+        g.scratch += 2 * g.chunk;
     }
-    uint32_t R, C;
-    shape(a, &R, &C);
-    uint32_t r = i / C, x = i % C;
-    uint64_t rowc = a->bytes / C;
-    if (k == 0 || k == 3) { /* along the row */
-        g.n = C;
-        g.p = x;
-        g.next = a->nodes[r * C + (x + 1) % C];
-        g.prev = a->nodes[r * C + (x + C - 1) % C];
-        g.base = a->buf_addr;
-        g.chunk = rowc;
-        g.scratch = scr0;
-    } else { /* along the column, on the row-chunk this node owns after the row phase */
-        uint32_t owned = (x + 1) % C;
-        g.n = R;
-        g.p = r;
-        g.next = a->nodes[((r + 1) % R) * C + x];
-        g.prev = a->nodes[((r + R - 1) % R) * C + x];
-        g.base = a->buf_addr + owned * rowc;
-        g.chunk = rowc / R;
-        g.scratch = scr0 + 2 * rowc;
-    }
+    g.chunk /= sz[l];
+    uint32_t d = digit(i, sz[l], st[l]);
+    g.n = sz[l];
+    g.p = d;
+    g.next = a->nodes[i - d * st[l] + (d + 1) % sz[l] * st[l]];
+    g.prev = a->nodes[i - d * st[l] + (d + sz[l] - 1) % sz[l] * st[l]];
     return g;
 }
 
@@ -153,7 +152,7 @@ enum {
 };
 
 /* Semaphores: 1 = local DMA sent; per phase k: 2 + 3k / 3 + 3k data of an even / odd step
- * arrived, 4 + 3k slot credit (the next node consumed a step); 16 + k: the ring's next node
+ * arrived, 4 + 3k slot credit (the next node consumed a step); 20 + k: the ring's next node
  * finished its reduce-scatter (all-gather phase k may write into it).
  * The network may reorder packets of different transfers, so two transfers to one receiver
  * may complete in either order: the credit keeps at most two in flight and their parity
@@ -161,14 +160,14 @@ enum {
 static void emit_phase(d1k_em *e, int k, int kind, int partner)
 {
     uint64_t prm = D1K_COLL_PARAM + (uint64_t)k * PHASE_BYTES;
-    int dsem = 2 + 3 * k, asem = 4 + 3 * k, tsem = 16 + (kind == PH_RS ? partner : k);
+    int dsem = 2 + 3 * k, asem = 4 + 3 * k, tsem = 20 + (kind == PH_RS ? partner : k);
     d1k_mem(e, D1_OP_LD, XN, 0, (int64_t)prm);
     d1k_mem(e, D1_OP_LD, XP, 0, (int64_t)prm + 8);
     d1k_mem(e, D1_OP_LD, XNEXT, 0, (int64_t)prm + 16);
     d1k_mem(e, D1_OP_LD, XPREV, 0, (int64_t)prm + 24);
     d1k_mem(e, D1_OP_LD, XBASE, 0, (int64_t)prm + 32);
     d1k_mem(e, D1_OP_LD, XC, 0, (int64_t)prm + 40);
-    d1k_mem(e, D1_OP_LD, XSCR, 0, (int64_t)(D1K_COLL_PARAM + MAX_PHASES * PHASE_BYTES + 8 * k));
+    d1k_mem(e, D1_OP_LD, XSCR, 0, (int64_t)prm + 48);
     d1k_i(e, D1_OP_ADDI, XSTEPS, XN, -1);
     d1k_i(e, D1_OP_ADDI, XS, 0, 0);
     d1k_i(e, D1_OP_ADDI, XTWO, 0, 2);
@@ -272,6 +271,14 @@ static d1_status check(const d1k_allreduce *a)
 {
     if (!a->nodes || a->n < 1)
         return d1_fail(D1_E_INVAL, "all-reduce over no nodes");
+    if (a->algo != D1K_AR_RING && a->algo != D1K_AR_2D && a->algo != D1K_AR_HIER)
+        return d1_fail(D1_E_INVAL, "unknown all-reduce algorithm %d", (int)a->algo);
+    if (a->algo == D1K_AR_HIER && (a->groups < 1 || a->n % a->groups))
+        return d1_fail(D1_E_INVAL, "%u groups do not divide %u nodes", a->groups, a->n);
+    uint32_t sz[D1K_AR_MAX_LEVELS], stv[D1K_AR_MAX_LEVELS];
+    if (!d1k_allreduce_levels(a, sz, stv))
+        return d1_fail(D1_E_INVAL, "grid %ux%u does not hold %u nodes", a->rows, a->cols,
+                       a->algo == D1K_AR_HIER ? a->n / a->groups : a->n);
     if (a->bytes == 0 || a->bytes % (64u * (uint64_t)a->n))
         return d1_fail(D1_E_INVAL, "all-reduce of %llu bytes: must be a multiple of 64 x %u",
                        (unsigned long long)a->bytes, a->n);
@@ -281,14 +288,6 @@ static d1_status check(const d1k_allreduce *a)
     uint64_t b0 = a->buf_addr, b1 = b0 + a->bytes, s0 = a->scratch_addr, s1 = s0 + sb;
     if (b1 > a->sram_bytes || s1 > a->sram_bytes || (b0 < s1 && s0 < b1))
         return d1_fail(D1_E_INVAL, "all-reduce buffer/scratch overlap or exceed SRAM");
-    if (a->algo == D1K_AR_2D) {
-        uint32_t r, c;
-        shape(a, &r, &c);
-        if ((uint64_t)r * c != a->n)
-            return d1_fail(D1_E_INVAL, "grid %ux%u does not hold %u nodes", r, c, a->n);
-    } else if (a->algo != D1K_AR_RING) {
-        return d1_fail(D1_E_INVAL, "unknown all-reduce algorithm %d", (int)a->algo);
-    }
     for (uint32_t i = 0; i < a->n; i++)
         if (a->nodes[i] >= a->target_nodes)
             return d1_fail(D1_E_INVAL, "node %u outside the %u-node target", a->nodes[i],
@@ -301,6 +300,8 @@ static int cmp_u64(const void *x, const void *y)
     uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
     return a < b ? -1 : a > b;
 }
+
+static const char *const algo_name[] = {"allreduce_ring", "allreduce_2d", "allreduce_hier"};
 
 d1_status d1k_allreduce_build(const d1k_allreduce *a, d1s_kernel **out)
 {
@@ -326,22 +327,21 @@ d1_status d1k_allreduce_build(const d1k_allreduce *a, d1s_kernel **out)
     uint32_t prog = 0;
     st = d1s_kernel_create(&tg, &k);
     if (st == D1_OK)
-        st = d1s_kernel_add_program(k, a->algo == D1K_AR_RING ? "allreduce_ring" : "allreduce_2d",
-                                    &prog);
+        st = d1s_kernel_add_program(k, algo_name[a->algo], &prog);
     if (st == D1_OK) {
-        plan pl;
-        algo_plan(a->algo, &pl);
+        uint32_t sz[D1K_AR_MAX_LEVELS], stv[D1K_AR_MAX_LEVELS];
+        int nph = 2 * d1k_allreduce_levels(a, sz, stv);
         d1k_em e;
         d1k_em_init(&e, k, prog);
-        for (int ph = 0; ph < pl.nph; ph++)
-            emit_phase(&e, ph, pl.kind[ph], pl.partner[ph]);
+        for (int ph = 0; ph < nph; ph++)
+            emit_phase(&e, ph, ph < nph / 2 ? PH_RS : PH_AG, nph - 1 - ph);
         d1k_em_raw(&e, D1_OP_HALT, 0, 0, 0, 0);
         st = d1k_em_finish(&e);
         for (uint32_t j = 0; j < a->n && st == D1_OK; j++) {
             uint32_t i = (uint32_t)keyed[j], node = (uint32_t)(keyed[j] >> 32);
-            uint64_t prm[32];
+            uint64_t prm[PARAM_BYTES / 8];
             memset(prm, 0, sizeof prm);
-            for (int ph = 0; ph < pl.nph; ph++) {
+            for (int ph = 0; ph < nph; ph++) {
                 ring g = ring_of(a, ph, i);
                 uint64_t *q = prm + ph * (PHASE_BYTES / 8);
                 q[0] = g.n;
@@ -350,10 +350,10 @@ d1_status d1k_allreduce_build(const d1k_allreduce *a, d1s_kernel **out)
                 q[3] = g.prev;
                 q[4] = g.base;
                 q[5] = g.chunk;
-                prm[MAX_PHASES * PHASE_BYTES / 8 + ph] = g.scratch;
+                q[6] = g.scratch;
             }
             uint32_t img = 0, place = 0;
-            st = d1s_kernel_add_image(k, D1K_COLL_PARAM, prm, 256, &img);
+            st = d1s_kernel_add_image(k, D1K_COLL_PARAM, prm, PARAM_BYTES, &img);
             if (st == D1_OK)
                 st = d1s_kernel_add_placement(k, node, node, prog, 0, &place);
             if (st == D1_OK)
@@ -371,97 +371,73 @@ d1_status d1k_allreduce_build(const d1k_allreduce *a, d1s_kernel **out)
 
 /* ---- host reference: the same adds in the same order ---------------------------------------- */
 
-/* One ring phase over the ring members idx[0..m) (positions 0..m-1), on every member's vector
- * v[idx[p]] between byte offsets base .. base + m * chunk. */
-static void ref_phase(float **v, const uint32_t *idx, uint32_t m, uint64_t base, uint64_t chunk,
-                      int kind, float *tmp)
+/* In a ring reduce-scatter over m members, chunk c starts at member c and travels forward;
+ * each receiver adds its own chunk into the arriving partial sum (dst + in). So the owner's
+ * value is acc = v[c]; acc = v[c + j] + acc for j = 1 .. m - 1 (member indices mod m). Level
+ * l folds the level l - 1 results of its ring the same way; the all-gathers only copy. */
+typedef struct ref_ctx {
+    d1k_ar_input16 in;
+    void *ctx;
+    int nl;
+    uint32_t sz[D1K_AR_MAX_LEVELS], st[D1K_AR_MAX_LEVELS], c[D1K_AR_MAX_LEVELS];
+} ref_ctx;
+
+/* The level-l reduce-scatter result for floats f .. f + 15 on the ring whose members have
+ * the digits above l given by `hi` (index part). */
+static void ref_fold(const ref_ctx *r, int l, uint32_t hi, uint64_t f, float acc[16])
 {
-    size_t nf = (size_t)(chunk / 4);
-    for (uint32_t s = 0; s + 1 < m; s++) {
-        /* every member sends first (the values after its previous step), then receives */
-        for (uint32_t p = 0; p < m; p++) {
-            uint32_t cs = kind == PH_RS ? (p + m - s % m) % m : (p + 1 + m - s % m) % m;
-            memcpy(tmp + (size_t)p * nf, (char *)v[idx[p]] + base + cs * chunk, (size_t)chunk);
-        }
-        for (uint32_t p = 0; p < m; p++) {
-            uint32_t q = (p + m - 1) % m; /* prev */
-            uint32_t cs = kind == PH_RS ? (q + m - s % m) % m : (q + 1 + m - s % m) % m;
-            float *dst = (float *)((char *)v[idx[p]] + base + cs * chunk);
-            const float *in = tmp + (size_t)q * nf;
-            if (kind == PH_RS)
-                for (size_t f = 0; f < nf; f++)
-                    dst[f] = dst[f] + in[f];
-            else
-                memcpy(dst, in, (size_t)chunk);
-        }
+    float v[16];
+    for (uint32_t j = 0; j < r->sz[l]; j++) {
+        uint32_t i = hi + (r->c[l] + j) % r->sz[l] * r->st[l];
+        if (l == 0)
+            r->in(r->ctx, i, f, v);
+        else
+            ref_fold(r, l - 1, i, f, v);
+        for (int q = 0; q < 16; q++)
+            acc[q] = j ? v[q] + acc[q] : v[q];
     }
+}
+
+void d1k_allreduce_ref_gen(const d1k_allreduce *a, d1k_ar_input16 in, void *ctx, float *out)
+{
+    ref_ctx r;
+    r.in = in;
+    r.ctx = ctx;
+    r.nl = d1k_allreduce_levels(a, r.sz, r.st);
+    if (!r.nl || a->bytes % (64u * (uint64_t)a->n))
+        return;
+    for (uint64_t f = 0; f < a->bytes / 4; f += 16) {
+        /* the chunk f lies in on every level (64-byte blocks never straddle a chunk) */
+        uint64_t off = 4 * f, chunk = a->bytes;
+        for (int l = 0; l < r.nl; l++) {
+            chunk /= r.sz[l];
+            r.c[l] = (uint32_t)(off / chunk);
+            off %= chunk;
+        }
+        ref_fold(&r, r.nl - 1, 0, f, out + f);
+    }
+}
+
+static void input_arrays(void *ctx, uint32_t i, uint64_t f, float v[16])
+{
+    memcpy(v, ((const float *const *)ctx)[i] + f, 16 * sizeof *v);
 }
 
 void d1k_allreduce_ref(const d1k_allreduce *a, const float *const *in, float *out)
 {
-    size_t nf = (size_t)(a->bytes / 4);
-    float **v = malloc((size_t)a->n * sizeof *v);
-    float *tmp = malloc((size_t)a->n * (size_t)a->bytes);
-    uint32_t *idx = malloc((size_t)a->n * sizeof *idx);
-    if (!v || !tmp || !idx)
-        goto done;
-    for (uint32_t i = 0; i < a->n; i++) {
-        v[i] = malloc((size_t)a->bytes);
-        if (!v[i]) {
-            for (uint32_t j = 0; j < i; j++)
-                free(v[j]);
-            goto done;
-        }
-        memcpy(v[i], in[i], (size_t)a->bytes);
-    }
-    if (a->algo == D1K_AR_RING) {
-        for (uint32_t i = 0; i < a->n; i++)
-            idx[i] = i;
-        ref_phase(v, idx, a->n, 0, a->bytes / a->n, PH_RS, tmp);
-        ref_phase(v, idx, a->n, 0, a->bytes / a->n, PH_AG, tmp);
-    } else {
-        uint32_t R, C;
-        shape(a, &R, &C);
-        uint64_t rowc = a->bytes / C;
-        for (uint32_t r = 0; r < R; r++) {
-            for (uint32_t x = 0; x < C; x++)
-                idx[x] = r * C + x;
-            ref_phase(v, idx, C, 0, rowc, PH_RS, tmp);
-        }
-        for (int kind = PH_RS; kind <= PH_AG; kind++)
-            for (uint32_t x = 0; x < C; x++) {
-                for (uint32_t r = 0; r < R; r++)
-                    idx[r] = r * C + x;
-                ref_phase(v, idx, R, ((x + 1) % C) * rowc, rowc / R, kind, tmp);
-            }
-        for (uint32_t r = 0; r < R; r++) {
-            for (uint32_t x = 0; x < C; x++)
-                idx[x] = r * C + x;
-            ref_phase(v, idx, C, 0, rowc, PH_AG, tmp);
-        }
-    }
-    memcpy(out, v[0], nf * sizeof *out);
-    for (uint32_t i = 0; i < a->n; i++)
-        free(v[i]);
-done:
-    free(v);
-    free(tmp);
-    free(idx);
+    d1k_allreduce_ref_gen(a, input_arrays, (void *)in, out);
 }
 
-double d1k_allreduce_model_cyc(d1k_ar_algo algo, uint32_t n, uint32_t rows, uint32_t cols,
-                               uint64_t bytes, double alpha_cyc, double beta_bytes_per_cyc,
-                               double gamma_bytes_per_cyc)
+double d1k_allreduce_model_cyc(const d1k_allreduce *a, const double *alpha_cyc,
+                               const double *beta_bytes_per_cyc, double gamma_bytes_per_cyc)
 {
-    double B = (double)bytes;
-    if (algo == D1K_AR_RING) {
-        double c = B / n;
-        return (n - 1) * (2 * alpha_cyc + 2 * c / beta_bytes_per_cyc + c / gamma_bytes_per_cyc);
+    uint32_t sz[D1K_AR_MAX_LEVELS], st[D1K_AR_MAX_LEVELS];
+    int nl = d1k_allreduce_levels(a, sz, st);
+    double c = (double)a->bytes, t = 0;
+    for (int l = 0; l < nl; l++) {
+        c /= sz[l];
+        t += (sz[l] - 1) * (2 * alpha_cyc[l] + 2 * c / beta_bytes_per_cyc[l] +
+                            c / gamma_bytes_per_cyc);
     }
-    double c1 = B / cols, c2 = c1 / rows;
-    double row =
-        (cols - 1) * (2 * alpha_cyc + 2 * c1 / beta_bytes_per_cyc + c1 / gamma_bytes_per_cyc);
-    double col =
-        (rows - 1) * (2 * alpha_cyc + 2 * c2 / beta_bytes_per_cyc + c2 / gamma_bytes_per_cyc);
-    return row + col;
+    return t;
 }

@@ -288,6 +288,8 @@ t 2 "unknown sub-command 'frob'" net frob
 t 1 "unknown option '--frob'" net latency --frob
 t 1 'is not a node' net latency 0 99999999
 t 2 '--mesh must be WxH' net sweep --mesh 0x0
+t 1 "unknown algorithm 'foo'" net allreduce --algo foo
+t 1 'empty algorithm' net allreduce --algo ''
 t 2 'a rate must be a number' net sweep --rates nan
 t 1 "unknown option '--frob'" train --frob
 t 1 '--batch must be an integer' train --batch 0

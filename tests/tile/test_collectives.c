@@ -1,5 +1,5 @@
 /* All-reduce kernels (kernels/collectives.h) on the tile simulator: results bit-identical to
- * the host reference, ring and 2-D, on one chip and across chips. */
+ * the host reference, ring, 2-D and hierarchical, on one chip and across chips. */
 #include "test_main.h"
 
 #include "kernels/collectives.h"
@@ -20,9 +20,19 @@ static void run_allreduce(const char *const *sets, d1k_ar_algo algo, uint32_t mu
     ck_assert_int_eq(d1s_tile_create(&cfg, &o, &t), D1_OK);
     uint32_t N = d1s_tile_node_count(t);
     uint32_t *nodes = malloc(N * sizeof *nodes);
-    ck_assert_uint_eq(d1s_tile_snake(t, -1, nodes), N);
     d1k_allreduce a;
     memset(&a, 0, sizeof a);
+    if (algo == D1K_AR_HIER) {
+        /* chips in row-major order (any order works), corresponding snake positions */
+        uint32_t m = d1s_tile_nodes_per_chip(t), g = d1s_tile_chip_count(t);
+        ck_assert_uint_eq(d1s_tile_snake(t, 0, nodes), m);
+        for (uint32_t k = 1; k < g; k++)
+            for (uint32_t l = 0; l < m; l++)
+                nodes[k * m + l] = k * m + nodes[l];
+        a.groups = g;
+    } else {
+        ck_assert_uint_eq(d1s_tile_snake(t, -1, nodes), N);
+    }
     a.algo = algo;
     a.nodes = nodes;
     a.n = N;
@@ -33,6 +43,10 @@ static void run_allreduce(const char *const *sets, d1k_ar_algo algo, uint32_t mu
     a.sram_bytes = (uint64_t)cfg.sram_bytes;
     d1s_kernel *k = NULL;
     ck_assert_msg(d1k_allreduce_build(&a, &k) == D1_OK, "%s", d1_last_error());
+    uint32_t sz[D1K_AR_MAX_LEVELS], st[D1K_AR_MAX_LEVELS];
+    int nl = d1k_allreduce_levels(&a, sz, st);
+    ck_assert_int_eq(nl, algo == D1K_AR_RING ? 1 : algo == D1K_AR_2D ? 2 : 3);
+    ck_assert_uint_eq(sz[0] * (nl > 1 ? sz[1] : 1) * (nl > 2 ? sz[2] : 1), N);
     size_t nf = a.bytes / 4;
     float **in = malloc(N * sizeof *in);
     uint64_t s = 12345;
@@ -77,6 +91,9 @@ static void run_allreduce(const char *const *sets, d1k_ar_algo algo, uint32_t mu
 
 static const char *const small2x2[] = {"mesh_cols=6",    "mesh_rows=5",    "harvested=2,2",
                                        "tile_chips_x=2", "tile_chips_y=2", NULL};
+/* 28 nodes per chip (a 4 x 7 grid, two holes), 6 chips: every level of hier has rings */
+static const char *const small3x2[] = {"mesh_cols=6",    "mesh_rows=5",    "harvested=2,2 4,1",
+                                       "tile_chips_x=3", "tile_chips_y=2", NULL};
 static const char *const chip[] = {"tile_chips_x=1", "tile_chips_y=1", NULL};
 
 START_TEST(ring_small_tile)
@@ -87,6 +104,16 @@ END_TEST
 START_TEST(grid2d_small_tile)
 {
     run_allreduce(small2x2, D1K_AR_2D, 3);
+}
+END_TEST
+START_TEST(hier_small_tile)
+{
+    run_allreduce(small3x2, D1K_AR_HIER, 2);
+}
+END_TEST
+START_TEST(hier_chip)
+{
+    run_allreduce(chip, D1K_AR_HIER, 1);
 }
 END_TEST
 START_TEST(ring_chip)
@@ -125,6 +152,39 @@ START_TEST(bad_sizes)
     d1k_allreduce_grid(354, &r, &c);
     ck_assert_uint_eq(r * c, 354);
     ck_assert_uint_eq(r, 6);
+    /* hierarchical: groups must divide the nodes, the per-group grid hold a group */
+    uint32_t six[6] = {0, 1, 2, 3, 4, 5};
+    a.algo = D1K_AR_HIER;
+    a.nodes = six;
+    a.n = 6;
+    a.bytes = 64 * 6;
+    a.groups = 4;
+    ck_assert_int_eq(d1k_allreduce_build(&a, &k), D1_E_INVAL);
+    a.groups = 0;
+    ck_assert_int_eq(d1k_allreduce_build(&a, &k), D1_E_INVAL);
+    a.groups = 2;
+    a.rows = 2;
+    a.cols = 2;
+    ck_assert_int_eq(d1k_allreduce_build(&a, &k), D1_E_INVAL);
+    a.rows = 1;
+    a.cols = 3;
+    ck_assert_int_eq(d1k_allreduce_build(&a, &k), D1_OK);
+    d1s_kernel_destroy(k);
+    /* levels: 3 columns (stride 1), 1 row, 2 groups (stride 3); node 2's next on level 0 is
+     * node 0, on level 2 node 5 */
+    uint32_t sz[D1K_AR_MAX_LEVELS], st[D1K_AR_MAX_LEVELS];
+    ck_assert_int_eq(d1k_allreduce_levels(&a, sz, st), 3);
+    ck_assert_uint_eq(sz[0], 3);
+    ck_assert_uint_eq(sz[1], 1);
+    ck_assert_uint_eq(sz[2], 2);
+    ck_assert_uint_eq(st[2], 3);
+    ck_assert_uint_eq(d1k_allreduce_next(&a, 0, 2), 0);
+    ck_assert_uint_eq(d1k_allreduce_next(&a, 2, 2), 5);
+    /* model: (3 - 1)(2 alpha + 2 c / beta + c / gamma) with c = 128, then (2 - 1)(...) with
+     * c = 64 on level 2; level 1 has one member and costs nothing */
+    double al[3] = {10, 20, 30}, be[3] = {64, 64, 8};
+    ck_assert_double_eq_tol(d1k_allreduce_model_cyc(&a, al, be, 8),
+                            2 * (20 + 4 + 16) + 1 * (60 + 16 + 8), 1e-9);
 }
 END_TEST
 
@@ -136,6 +196,8 @@ static Suite *coll_suite(void)
         const TTest *test;
     } cases[] = {{"ring_small_tile", ring_small_tile},
                  {"grid2d_small_tile", grid2d_small_tile},
+                 {"hier_small_tile", hier_small_tile},
+                 {"hier_chip", hier_chip},
                  {"ring_chip", ring_chip},
                  {"grid2d_chip", grid2d_chip},
                  {"bad_sizes", bad_sizes}};
