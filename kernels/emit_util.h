@@ -11,8 +11,8 @@
 
 #include <stdint.h>
 
-#define D1K_EM_MAX_FIXUPS 256
-#define D1K_EM_MAX_LABELS 128
+#define D1K_EM_MAX_FIXUPS 1024
+#define D1K_EM_MAX_LABELS 512
 
 typedef struct d1k_em {
     d1s_kernel *k;

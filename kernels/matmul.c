@@ -1,17 +1,13 @@
 /* Matmul kernel: host staging, plain C reference, and the per-node program (see matmul.h).
  *
- * Semaphores (per node):
- *   0,1  AFULL[s]   A panel arrived in slot s (posted by the upstream node's PUT)
- *   2,3  BFULL[s]   B panel arrived in slot s
- *   4,5  AREADY[s]  A panel of slot s usable by the compute threads (posted cthreads times)
- *   6,7  BREADY[s]
- *   8,9  CREDA[s]   downstream node's A slot s is free (credit PUT from downstream)
- *   10,11 CREDB[s]
- *   12   AFWD       a forward of an A panel has left this node
- *   13   BFWD
- *   14,15 CDONE[s]  a compute thread is done with the panels of slot s
- *   16,17 HBMA[q&1] HBM staging: owned A panel q has arrived from HBM
- *   18,19 HBMB[q&1] */
+ * Semaphores (per node; D = plan slots, T = compute threads, lane t = thread t + 1):
+ *   AFULL[s] = s, BFULL[s] = D + s     chunk arrivals in receive slot s (upstream's PUTs)
+ *   AREADY[t] = 2D + t, BREADY[t]       panel usable by lane t (one post per panel)
+ *   ADONE[t] = 2D + 2T + t, BDONE[t]    lane t is done with a panel (one post per panel)
+ *   CREDA = 2D + 4T, CREDB              downstream released a panel (one credit per panel)
+ *   AFWD, BFWD                          a forward of this node has left (DMA completion)
+ *   HBMA[q&1], HBMB[q&1]                HBM staging: owned panel q has arrived from HBM
+ * (sem_* below; plan.c's sems_fixed counts them.) */
 #include "matmul.h"
 
 #include "emit_util.h"
@@ -19,11 +15,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-enum {
-    S_AFULL = 0, S_BFULL = 2, S_AREADY = 4, S_BREADY = 6, S_CREDA = 8, S_CREDB = 10,
-    S_AFWD = 12, S_BFWD = 13, S_CDONE = 14, S_HBMA = 16, S_HBMB = 18, S_COUNT = 20
-};
 
 /* SRAM scratch of the DMA thread (HBM staging): next A/B fetch (SRAM destination, HBM
  * source) and the node's DIP index. */
@@ -176,8 +167,9 @@ d1_status d1k_matmul_stage(const d1k_plan *p, const d1k_operand *a, const d1k_op
     d1_status st = D1_OK;
     uint8_t launch[64];
     d1k_matmul_launch_block(p, launch);
-    for (uint32_t id = 0; id < p->nodes && st == D1_OK; id++) {
-        int r = (int)(id / (uint32_t)p->pc), cc = (int)(id % (uint32_t)p->pc);
+    for (uint32_t rank = 0; rank < p->nodes && st == D1_OK; rank++) {
+        int r = (int)(rank / (uint32_t)p->pc), cc = (int)(rank % (uint32_t)p->pc);
+        uint32_t id = d1k_plan_node_id(p, r, cc);
         st = io->write(io->ctx, id, p->map.launch, launch, 64);
         for (int q = cc; q < p->npanels && st == D1_OK; q += p->pc) {
             pack_a(p, a, r, q, buf);
@@ -191,7 +183,7 @@ d1_status d1k_matmul_stage(const d1k_plan *p, const d1k_operand *a, const d1k_op
         }
         if (p->op.accumulate && c && st == D1_OK) {
             int64_t i0, mi, j0, nj;
-            d1k_plan_node_block(p, id, &i0, &mi, &j0, &nj);
+            d1k_plan_node_block(p, rank, &i0, &mi, &j0, &nj);
             memset(buf, 0, cb);
             bool bf = p->op.c_dtype == D1_BF16;
             for (int64_t i = 0; i < mi; i++)
@@ -217,11 +209,12 @@ d1_status d1k_matmul_unstage(const d1k_plan *p, void *c, size_t ldc, const d1k_s
     if (!buf)
         return d1_fail(D1_E_NOMEM, "matmul unstage: out of memory");
     d1_status st = D1_OK;
-    for (uint32_t id = 0; id < p->nodes && st == D1_OK; id++) {
+    for (uint32_t rank = 0; rank < p->nodes && st == D1_OK; rank++) {
         int64_t i0, mi, j0, nj;
-        d1k_plan_node_block(p, id, &i0, &mi, &j0, &nj);
+        d1k_plan_node_block(p, rank, &i0, &mi, &j0, &nj);
         if (!mi || !nj)
             continue;
+        uint32_t id = d1k_plan_node_id(p, (int)(rank / (uint32_t)p->pc), (int)(rank % (uint32_t)p->pc));
         st = io->read(io->ctx, id, bf ? p->map.cout : p->map.cbuf, buf, cb);
         for (int64_t i = 0; i < mi && st == D1_OK; i++)
             for (int64_t j = 0; j < nj; j++) {
@@ -260,8 +253,9 @@ d1_status d1k_matmul_ref(const d1k_plan *p, const d1k_sram_io *io, const d1k_hbm
         st = d1_fail(D1_E_NOMEM, "matmul ref: out of memory");
         goto done;
     }
-    for (uint32_t id = 0; id < p->nodes && st == D1_OK; id++) {
-        int r = (int)(id / (uint32_t)p->pc), c = (int)(id % (uint32_t)p->pc);
+    for (uint32_t rank = 0; rank < p->nodes && st == D1_OK; rank++) {
+        int r = (int)(rank / (uint32_t)p->pc), c = (int)(rank % (uint32_t)p->pc);
+        uint32_t id = d1k_plan_node_id(p, r, c);
         if (!p->op.accumulate)
             memset(acc, 0, nelem * sizeof *acc);
         else if (!bf)
@@ -306,7 +300,7 @@ d1_status d1k_matmul_ref(const d1k_plan *p, const d1k_sram_io *io, const d1k_hbm
             continue;
         }
         int64_t i0, mi, j0, nj;
-        d1k_plan_node_block(p, id, &i0, &mi, &j0, &nj);
+        d1k_plan_node_block(p, rank, &i0, &mi, &j0, &nj);
         for (int64_t i = 0; i < p->rp * 16; i++)
             for (int64_t j = 0; j < p->cq * 32; j++) {
                 size_t o = c_off(p, i, j);
@@ -328,16 +322,68 @@ done:
 
 enum { X0 = 0 };
 
-/* x2 = r, x3 = c from CSR nid (x1 = nid). */
+/* x2 = r, x3 = c from CSR nid (x1 = nid): chip k = nid / per_chip, local = nid - k*per_chip,
+ * r = (k / cc)*lr + local / lc, c = (k mod cc)*lc + local mod lc. Clobbers x28-x31. */
 static void emit_rc(d1k_em *e, const d1k_plan *p)
 {
     d1k_csrr(e, 1, D1_CSR_NID);
-    d1k_li(e, 2, (int64_t)p->magic);
-    d1k_r(e, D1_OP_MUL, 2, 1, 2);
+    if (p->cr * p->cc > 1) {
+        d1k_li(e, 28, (int64_t)p->magic_chip);
+        d1k_r(e, D1_OP_MUL, 28, 1, 28);
+        d1k_i(e, D1_OP_SRLI, 28, 28, 32);
+        d1k_li(e, 29, p->per_chip);
+        d1k_r(e, D1_OP_MUL, 29, 28, 29);
+        d1k_r(e, D1_OP_SUB, 29, 1, 29);
+        d1k_li(e, 30, (int64_t)p->magic_cc);
+        d1k_r(e, D1_OP_MUL, 30, 28, 30);
+        d1k_i(e, D1_OP_SRLI, 30, 30, 32);
+        d1k_li(e, 31, p->cc);
+        d1k_r(e, D1_OP_MUL, 31, 30, 31);
+        d1k_r(e, D1_OP_SUB, 28, 28, 31);
+    } else {
+        d1k_i(e, D1_OP_ADDI, 29, 1, 0);
+        d1k_i(e, D1_OP_ADDI, 30, X0, 0);
+        d1k_i(e, D1_OP_ADDI, 28, X0, 0);
+    }
+    d1k_li(e, 2, (int64_t)p->magic_lc);
+    d1k_r(e, D1_OP_MUL, 2, 29, 2);
     d1k_i(e, D1_OP_SRLI, 2, 2, 32);
-    d1k_li(e, 3, p->pc);
-    d1k_r(e, D1_OP_MUL, 3, 2, 3);
-    d1k_r(e, D1_OP_SUB, 3, 1, 3);
+    d1k_li(e, 31, p->lc);
+    d1k_r(e, D1_OP_MUL, 31, 2, 31);
+    d1k_r(e, D1_OP_SUB, 3, 29, 31);
+    d1k_li(e, 31, p->lr);
+    d1k_r(e, D1_OP_MUL, 31, 30, 31);
+    d1k_r(e, D1_OP_ADD, 2, 2, 31);
+    d1k_li(e, 31, p->lc);
+    d1k_r(e, D1_OP_MUL, 31, 28, 31);
+    d1k_r(e, D1_OP_ADD, 3, 3, 31);
+}
+
+/* rd = node id of grid node (x_rr, x_rc) (d1k_plan_node_id). Clobbers x24, x25, x28, x29,
+ * x31; rd may be rr or rc. */
+static void emit_node_id(d1k_em *e, const d1k_plan *p, int rd, int rr, int rc)
+{
+    d1k_li(e, 24, (int64_t)p->magic_lr);
+    d1k_r(e, D1_OP_MUL, 24, rr, 24);
+    d1k_i(e, D1_OP_SRLI, 24, 24, 32);
+    d1k_li(e, 31, p->lr);
+    d1k_r(e, D1_OP_MUL, 31, 24, 31);
+    d1k_r(e, D1_OP_SUB, 25, rr, 31);
+    d1k_li(e, 28, (int64_t)p->magic_lc);
+    d1k_r(e, D1_OP_MUL, 28, rc, 28);
+    d1k_i(e, D1_OP_SRLI, 28, 28, 32);
+    d1k_li(e, 31, p->lc);
+    d1k_r(e, D1_OP_MUL, 31, 28, 31);
+    d1k_r(e, D1_OP_SUB, 29, rc, 31);
+    d1k_li(e, 31, p->cc);
+    d1k_r(e, D1_OP_MUL, 24, 24, 31);
+    d1k_r(e, D1_OP_ADD, 24, 24, 28);
+    d1k_li(e, 31, p->per_chip);
+    d1k_r(e, D1_OP_MUL, 24, 24, 31);
+    d1k_li(e, 31, p->lc);
+    d1k_r(e, D1_OP_MUL, 25, 25, 31);
+    d1k_r(e, D1_OP_ADD, 25, 25, 29);
+    d1k_r(e, D1_OP_ADD, rd, 24, 25);
 }
 
 /* rd = (ra == rb) ? 0 : 1 */
@@ -373,23 +419,47 @@ static int64_t desc_w0(int sem_local, int sem_remote)
     return (int64_t)(D1_DMA_PUT | (unsigned)sem_local << 8 | (unsigned)sem_remote << 16);
 }
 
-/* Comm thread registers: x1 B chunk offset, x4 R, x5 L, x6 D, x7 U, x8 p, x9 P-1,
+/* Semaphore numbers of a plan (D = slots, T = cthreads; lanes t = 0..T-1 are compute
+ * threads 1..T): AFULL[s] = s, BFULL[s] = D + s, AREADY[t] = 2D + t, BREADY[t] = 2D + T + t,
+ * ADONE[t] = 2D + 2T + t, BDONE[t] = 2D + 3T + t, then CREDA, CREDB, AFWD, BFWD, HBMA[2],
+ * HBMB[2]. Counting semaphores are consumed in panel order by one thread each (a lane's
+ * READY/DONE, a ring's credits), so only the chunk arrivals need one per slot. */
+static int sem_full(const d1k_plan *p, int isb, int s) { return isb * p->slots + s; }
+static int sem_ready(const d1k_plan *p, int isb, int t) { return 2 * p->slots + isb * p->cthreads + t; }
+static int sem_done(const d1k_plan *p, int isb, int t) { return 2 * p->slots + (2 + isb) * p->cthreads + t; }
+static int sem_cred(const d1k_plan *p, int isb) { return 2 * p->slots + 4 * p->cthreads + isb; }
+static int sem_fwd(const d1k_plan *p, int isb) { return 2 * p->slots + 4 * p->cthreads + 2 + isb; }
+static int sem_hbm(const d1k_plan *p, int isb, int par) { return 2 * p->slots + 4 * p->cthreads + 4 + 2 * isb + par; }
+
+/* DMA thread registers: x1 B chunk offset, x2 r, x3 c, x4 R, x5 L, x6 D, x7 U, x8 p, x9 P-1,
  * x10 p mod pc, x11 p mod pr, x12 ares ptr, x13 bres ptr, x14 desc, x15 A chunk offset,
- * x16 lenA, x17 lenB, x18 notownA, x19 fwdA, x20 notownB, x21 fwdB, x22..x25 the previous
- * panel's flags, x26 (c+1) mod pc, x27 (r+1) mod pr, x28..x31 temporaries.
+ * x16 lenA, x17 lenB, x18 notownA, x19 fwdA, x20 notownB, x21 fwdB, x22 (p-D) mod pc,
+ * x23 (p-D) mod pr, x26 (c+1) mod pc, x27 (r+1) mod pr, x28..x31 temporaries.
+ *
+ * A DMA thread serves the operands in `ops` (bit 0 A, bit 1 B): thread 0 the A ring (and
+ * the B ring when the node has no thread to spare), thread cthreads+1 the B ring. Per panel
+ * p (slot s = p mod D): release panel p-D (wait until every compute thread is done with it
+ * and this node's forwards of it have left, then send a credit upstream), wait for a credit
+ * from downstream (its slot s is free: it released panel p-D), then chunk by chunk wait for
+ * the panel (unless owned) and forward it (unless the next node owns it), and post READY to
+ * every compute thread. A credit is sent and consumed for every panel, owned or not, so the
+ * counts match panel for panel. Deadlock freedom: every wait of panel p depends on panel p
+ * at a node nearer its owner (the chain ends before the owner), or on panels < p.
  *
  * A panel moves in chunks (p->chunk_a / chunk_b bytes): a node forwards chunk j as soon as
  * it has arrived, so the first panel fills a ring of n nodes in about n chunk times plus
- * one panel time instead of n panel times. */
-static void emit_fetches(d1k_em *e, const d1k_plan *p, int ahead, int parity);
-static void emit_hbm_wait(d1k_em *e, int isb, int s);
+ * one panel time instead of n panel times; with D slots a panel can cross its chain up to
+ * D - 1 panel steps before the compute threads need it. */
+static void emit_fetches(d1k_em *e, const d1k_plan *p, int ops, int ahead, int parity);
+static void emit_hbm_wait(d1k_em *e, const d1k_plan *p, int isb, int s);
+
+static int ring_of(const d1k_plan *p, int isb) { return isb ? p->pr : p->pc; }
 
 static void emit_comm_flags(d1k_em *e, const d1k_plan *p, int isb)
 {
-    int ring = isb ? p->pr : p->pc;
     int own = isb ? 11 : 10, me = isb ? 2 : 3, nxt = isb ? 27 : 26;
     int notown = isb ? 20 : 18, fw = isb ? 21 : 19;
-    if (ring == 1) {
+    if (ring_of(p, isb) == 1) {
         d1k_i(e, D1_OP_ADDI, notown, X0, 0);
         d1k_i(e, D1_OP_ADDI, fw, X0, 0);
         return;
@@ -401,30 +471,24 @@ static void emit_comm_flags(d1k_em *e, const d1k_plan *p, int isb)
 /* One chunk of the A (isb 0) or B panel of slot s: wait for it, forward it. */
 static void emit_comm_chunk(d1k_em *e, const d1k_plan *p, int s, int isb)
 {
-    int ring = isb ? p->pr : p->pc;
-    if (ring == 1)
+    if (ring_of(p, isb) == 1)
         return;
-    int full = isb ? S_BFULL : S_AFULL, cred = isb ? S_CREDB : S_CREDA;
-    int fwd = isb ? S_BFWD : S_AFWD;
+    int full = sem_full(p, isb, s), fwd = sem_fwd(p, isb);
     int notown = isb ? 20 : 18, fw = isb ? 21 : 19, len = isb ? 17 : 16, res = isb ? 13 : 12;
     int off = isb ? 1 : 15, peer = isb ? 6 : 4;
     uint64_t slot = isb ? p->map.bbuf[s] : p->map.abuf[s];
     int64_t chunk = (int64_t)(isb ? p->chunk_b : p->chunk_a);
-    int skip = d1k_label(e), l1 = d1k_label(e), l2 = d1k_label(e), l3 = d1k_label(e),
-        l4 = d1k_label(e);
+    int skip = d1k_label(e), l1 = d1k_label(e), l3 = d1k_label(e), l4 = d1k_label(e);
     d1k_r(e, D1_OP_SUB, 28, len, off);
     d1k_branch(e, D1_OP_BGE, X0, 28, skip); /* nothing left of a short panel */
     d1k_li(e, 29, chunk);
     d1k_r(e, D1_OP_MIN, 28, 28, 29);
     d1k_branch(e, D1_OP_BEQ, notown, X0, l1);
-    d1k_sem(e, D1_OP_SWAIT, full + s, 1);
+    d1k_sem(e, D1_OP_SWAIT, full, 1);
     d1k_bind(e, l1);
     d1k_branch(e, D1_OP_BEQ, fw, X0, skip);
-    d1k_branch(e, D1_OP_BNE, off, X0, l2);
-    d1k_sem(e, D1_OP_SWAIT, cred + s, 1); /* downstream slot s is free */
-    d1k_bind(e, l2);
     d1k_i(e, D1_OP_SLLI, 29, 28, 32);
-    d1k_li(e, 30, desc_w0(fwd, full + s));
+    d1k_li(e, 30, desc_w0(fwd, full));
     d1k_r(e, D1_OP_OR, 29, 29, 30);
     d1k_li(e, 31, (int64_t)slot);
     d1k_r(e, D1_OP_ADD, 31, 31, off);
@@ -438,15 +502,14 @@ static void emit_comm_chunk(d1k_em *e, const d1k_plan *p, int s, int isb)
     d1k_bind(e, skip);
 }
 
-/* After the chunks: tell the compute threads, advance the resident pointer. */
-static void emit_comm_done(d1k_em *e, const d1k_plan *p, int s, int isb)
+/* After the chunks: tell every compute thread, advance the resident pointer. */
+static void emit_comm_done(d1k_em *e, const d1k_plan *p, int isb)
 {
-    int ring = isb ? p->pr : p->pc;
-    int ready = isb ? S_BREADY : S_AREADY;
     int notown = isb ? 20 : 18, res = isb ? 13 : 12;
     uint64_t pbytes = isb ? p->bpanel_bytes : p->apanel_bytes;
-    d1k_sem(e, D1_OP_SPOST, ready + s, p->cthreads);
-    if (ring == 1)
+    for (int t = 0; t < p->cthreads; t++)
+        d1k_sem(e, D1_OP_SPOST, sem_ready(p, isb, t), 1);
+    if (ring_of(p, isb) == 1)
         return;
     int l = d1k_label(e);
     d1k_branch(e, D1_OP_BNE, notown, X0, l);
@@ -454,54 +517,74 @@ static void emit_comm_done(d1k_em *e, const d1k_plan *p, int s, int isb)
     d1k_bind(e, l);
 }
 
-static void emit_comm_panel(d1k_em *e, const d1k_plan *p, int s)
+/* Release panel q = p - D (x22/x23 = q mod pc/pr): every compute thread done with it, this
+ * node's forwards of it gone, then a credit upstream. */
+static void emit_comm_release(d1k_em *e, const d1k_plan *p, int isb)
 {
-    emit_comm_flags(e, p, 0);
-    emit_comm_flags(e, p, 1);
+    if (ring_of(p, isb) == 1)
+        return;
+    int qm = isb ? 23 : 22, nxt = isb ? 27 : 26, up = isb ? 7 : 5;
+    for (int t = 0; t < p->cthreads; t++)
+        d1k_sem(e, D1_OP_SWAIT, sem_done(p, isb, t), 1);
+    /* chunks of a full panel (a released panel is never the last one) */
+    uint64_t pb = isb ? p->bpanel_bytes : p->apanel_bytes, ch = isb ? p->chunk_b : p->chunk_a;
+    int nch = (int)((pb + ch - 1) / ch);
+    int l1 = d1k_label(e);
+    emit_ne(e, 28, nxt, qm); /* forwarded q: the next node does not own it */
+    d1k_branch(e, D1_OP_BEQ, 28, X0, l1);
+    d1k_sem(e, D1_OP_SWAIT, sem_fwd(p, isb), nch);
+    d1k_bind(e, l1);
+    d1k_li(e, 29, desc_w0(D1_DMA_NO_SEM, sem_cred(p, isb)) | (INT64_C(8) << 32));
+    d1k_li(e, 28, (int64_t)p->map.dummy);
+    emit_dma(e, 29, up, 28, 28);
+}
+
+static void emit_comm_panel(d1k_em *e, const d1k_plan *p, int ops, int s)
+{
+    int lrel = d1k_label(e);
+    d1k_li(e, 31, p->slots);
+    d1k_branch(e, D1_OP_BLT, 8, 31, lrel);
+    for (int isb = 0; isb < 2; isb++)
+        if (ops & (1 << isb))
+            emit_comm_release(e, p, isb);
+    d1k_bind(e, lrel);
+    for (int isb = 0; isb < 2; isb++)
+        if (ops & (1 << isb))
+            emit_comm_flags(e, p, isb);
     if (p->hbm) {
-        if (p->pc == 1)
+        if ((ops & 1) && p->pc == 1)
             d1k_i(e, D1_OP_ADDI, 18, X0, 0); /* flags say "own" */
-        if (p->pr == 1)
+        if ((ops & 2) && p->pr == 1)
             d1k_i(e, D1_OP_ADDI, 20, X0, 0);
-        emit_fetches(e, p, 2, s); /* panel p+2 has the parity of p */
-        emit_hbm_wait(e, 0, s);
-        emit_hbm_wait(e, 1, s);
+        emit_fetches(e, p, ops, 2, s & 1); /* panel p+2 has the parity of p */
+        for (int isb = 0; isb < 2; isb++)
+            if (ops & (1 << isb))
+                emit_hbm_wait(e, p, isb, s & 1);
     }
-    if (p->pc > 1 || p->pr > 1) {
+    int lead = -1; /* the operand whose offset drives the chunk loop */
+    for (int isb = 0; isb < 2; isb++)
+        if ((ops & (1 << isb)) && ring_of(p, isb) > 1) {
+            d1k_sem(e, D1_OP_SWAIT, sem_cred(p, isb), 1); /* downstream slot s is free */
+            if (lead < 0)
+                lead = isb;
+        }
+    if (lead >= 0) {
         int top = d1k_label(e);
         d1k_i(e, D1_OP_ADDI, 15, X0, 0);
         d1k_i(e, D1_OP_ADDI, 1, X0, 0);
         d1k_bind(e, top);
-        emit_comm_chunk(e, p, s, 0);
-        emit_comm_chunk(e, p, s, 1);
+        for (int isb = 0; isb < 2; isb++)
+            if (ops & (1 << isb))
+                emit_comm_chunk(e, p, s, isb);
         d1k_addi_any(e, 15, 15, (int64_t)p->chunk_a, 31);
         d1k_addi_any(e, 1, 1, (int64_t)p->chunk_b, 31);
-        d1k_li(e, 31, (int64_t)(p->chunk_a * (uint64_t)p->chunks));
-        d1k_branch(e, D1_OP_BLT, 15, 31, top);
+        uint64_t ch = lead ? p->chunk_b : p->chunk_a;
+        d1k_li(e, 31, (int64_t)(ch * (uint64_t)p->chunks));
+        d1k_branch(e, D1_OP_BLT, lead ? 1 : 15, 31, top);
     }
-    emit_comm_done(e, p, s, 0);
-    emit_comm_done(e, p, s, 1);
-}
-
-static void emit_comm_release(d1k_em *e, const d1k_plan *p, int s, int isb)
-{
-    int ring = isb ? p->pr : p->pc;
-    if (ring == 1)
-        return;
-    int notown_prev = isb ? 24 : 22, fw_prev = isb ? 25 : 23;
-    int fwd = isb ? S_BFWD : S_AFWD, cred = isb ? S_CREDB : S_CREDA, up = isb ? 7 : 5;
-    /* chunks of a full panel (the released panel is never the last one) */
-    uint64_t pb = isb ? p->bpanel_bytes : p->apanel_bytes, ch = isb ? p->chunk_b : p->chunk_a;
-    int nch = (int)((pb + ch - 1) / ch);
-    int l1 = d1k_label(e), l2 = d1k_label(e);
-    d1k_branch(e, D1_OP_BEQ, fw_prev, X0, l1);
-    d1k_sem(e, D1_OP_SWAIT, fwd, nch);
-    d1k_bind(e, l1);
-    d1k_branch(e, D1_OP_BEQ, notown_prev, X0, l2);
-    d1k_li(e, 29, desc_w0(D1_DMA_NO_SEM, cred + s) | (INT64_C(8) << 32));
-    d1k_li(e, 28, (int64_t)p->map.dummy);
-    emit_dma(e, 29, up, 28, 28);
-    d1k_bind(e, l2);
+    for (int isb = 0; isb < 2; isb++)
+        if (ops & (1 << isb))
+            emit_comm_done(e, p, isb);
 }
 
 /* HBM staging: if panel q (in x28) is owned (q mod ring == me), read it from HBM into its
@@ -528,7 +611,7 @@ static void emit_fetch(d1k_em *e, const d1k_plan *p, int isb, int parity)
     d1k_li(e, 31, (int64_t)last);
     d1k_bind(e, l);
     d1k_i(e, D1_OP_SLLI, 31, 31, 32);
-    d1k_li(e, 29, (int64_t)(D1_DMA_HBM_RD | (unsigned)((isb ? S_HBMB : S_HBMA) + parity) << 8 |
+    d1k_li(e, 29, (int64_t)(D1_DMA_HBM_RD | (unsigned)sem_hbm(p, isb, parity) << 8 |
                             D1_DMA_NO_SEM << 16));
     d1k_r(e, D1_OP_OR, 31, 31, 29);
     d1k_mem(e, D1_OP_LD, 29, X0, sc);
@@ -543,21 +626,23 @@ static void emit_fetch(d1k_em *e, const d1k_plan *p, int isb, int parity)
 }
 
 /* Fetches of panel x8 + ahead (ahead 0/1 in the prologue, 2 in the loop). */
-static void emit_fetches(d1k_em *e, const d1k_plan *p, int ahead, int parity)
+static void emit_fetches(d1k_em *e, const d1k_plan *p, int ops, int ahead, int parity)
 {
     for (int isb = 0; isb < 2; isb++) {
+        if (!(ops & (1 << isb)))
+            continue;
         d1k_i(e, D1_OP_ADDI, 28, 8, ahead);
         emit_fetch(e, p, isb, parity);
     }
 }
 
 /* Before using an owned panel of parity s: wait for its HBM read. */
-static void emit_hbm_wait(d1k_em *e, int isb, int s)
+static void emit_hbm_wait(d1k_em *e, const d1k_plan *p, int isb, int s)
 {
     int notown = isb ? 20 : 18;
     int l = d1k_label(e);
     d1k_branch(e, D1_OP_BNE, notown, X0, l);
-    d1k_sem(e, D1_OP_SWAIT, (isb ? S_HBMB : S_HBMA) + s, 1);
+    d1k_sem(e, D1_OP_SWAIT, sem_hbm(p, isb, s), 1);
     d1k_bind(e, l);
 }
 
@@ -575,60 +660,59 @@ static void emit_panel_len(d1k_em *e, const d1k_plan *p)
     d1k_bind(e, d);
 }
 
-static void emit_comm(d1k_em *e, const d1k_plan *p)
+/* A DMA thread for the operands in ops; thread 0 (b_pc != UINT64_MAX) also starts the
+ * compute threads and, at b_pc, the B ring's thread. */
+static void emit_comm(d1k_em *e, const d1k_plan *p, int ops, uint64_t b_pc)
 {
     emit_rc(e, p);
-    /* neighbours: R/L along the row, D/U along the column */
-    d1k_li(e, 29, p->pc);
-    d1k_r(e, D1_OP_MUL, 30, 2, 29); /* r*pc */
-    /* R = r*pc + (c+1) mod pc */
-    d1k_i(e, D1_OP_ADDI, 26, 3, 0);
+    /* neighbours: R/L along the row, D/U along the column (node ids of the grid nodes) */
+    d1k_i(e, D1_OP_ADDI, 26, 3, 0); /* (c+1) mod pc */
     emit_inc_mod(e, 26, p->pc, 31);
-    d1k_r(e, D1_OP_ADD, 4, 30, 26);
-    /* L = r*pc + (c-1 mod pc) */
-    d1k_i(e, D1_OP_ADDI, 5, 3, -1);
+    emit_node_id(e, p, 4, 2, 26);
+    d1k_i(e, D1_OP_ADDI, 5, 3, -1); /* (c-1) mod pc */
     {
         int l = d1k_label(e);
         d1k_branch(e, D1_OP_BGE, 5, X0, l);
         d1k_li(e, 5, p->pc - 1);
         d1k_bind(e, l);
     }
-    d1k_r(e, D1_OP_ADD, 5, 30, 5);
-    /* D = ((r+1) mod pr)*pc + c, U = ((r-1) mod pr)*pc + c */
-    d1k_i(e, D1_OP_ADDI, 27, 2, 0);
+    emit_node_id(e, p, 5, 2, 5);
+    d1k_i(e, D1_OP_ADDI, 27, 2, 0); /* (r+1) mod pr */
     emit_inc_mod(e, 27, p->pr, 31);
-    d1k_r(e, D1_OP_MUL, 6, 27, 29);
-    d1k_r(e, D1_OP_ADD, 6, 6, 3);
-    d1k_i(e, D1_OP_ADDI, 7, 2, -1);
+    emit_node_id(e, p, 6, 27, 3);
+    d1k_i(e, D1_OP_ADDI, 7, 2, -1); /* (r-1) mod pr */
     {
         int l = d1k_label(e);
         d1k_branch(e, D1_OP_BGE, 7, X0, l);
         d1k_li(e, 7, p->pr - 1);
         d1k_bind(e, l);
     }
-    d1k_r(e, D1_OP_MUL, 7, 7, 29);
-    d1k_r(e, D1_OP_ADD, 7, 7, 3);
-    /* initial credits: both slots of the downstream nodes are free */
-    if (p->pc > 1) {
-        d1k_sem(e, D1_OP_SPOST, S_CREDA, 1);
-        d1k_sem(e, D1_OP_SPOST, S_CREDA + 1, 1);
-    }
-    if (p->pr > 1) {
-        d1k_sem(e, D1_OP_SPOST, S_CREDB, 1);
-        d1k_sem(e, D1_OP_SPOST, S_CREDB + 1, 1);
-    }
-    /* compute threads start at pc 0 */
-    for (int t = 1; t <= p->cthreads; t++) {
-        d1k_li(e, 28, t);
-        d1k_em_raw(e, D1_OP_TSTART, 0, 28, 0, 0);
+    emit_node_id(e, p, 7, 7, 3);
+    /* initial credits: every slot of the downstream nodes is free */
+    for (int isb = 0; isb < 2; isb++)
+        if ((ops & (1 << isb)) && ring_of(p, isb) > 1)
+            d1k_sem(e, D1_OP_SPOST, sem_cred(p, isb), p->slots);
+    if (b_pc != UINT64_MAX) {
+        /* compute threads start at pc 0, the B ring's DMA thread at b_pc */
+        for (int t = 1; t <= p->cthreads; t++) {
+            d1k_li(e, 28, t);
+            d1k_em_raw(e, D1_OP_TSTART, 0, 28, 0, 0);
+        }
+        if (p->dma_b) {
+            d1k_li(e, 28, p->cthreads + 1);
+            d1k_li(e, 29, (int64_t)b_pc);
+            d1k_em_raw(e, D1_OP_TSTART, 0, 28, 29, 0);
+        }
     }
     d1k_i(e, D1_OP_ADDI, 8, X0, 0);
     d1k_li(e, 9, p->npanels - 1);
     d1k_i(e, D1_OP_ADDI, 10, X0, 0);
     d1k_i(e, D1_OP_ADDI, 11, X0, 0);
+    d1k_li(e, 22, (p->pc - p->slots % p->pc) % p->pc); /* (0 - D) mod pc */
+    d1k_li(e, 23, (p->pr - p->slots % p->pr) % p->pr);
     d1k_li(e, 12, (int64_t)p->map.ares);
     d1k_li(e, 13, (int64_t)p->map.bres);
-    d1k_li(e, 14, (int64_t)p->map.desc);
+    d1k_li(e, 14, (int64_t)(ops == 2 ? p->map.descb : p->map.desc));
     if (p->hbm) {
         /* DIP = nid mod ndips; HBM region at hbm_base + (nid / ndips) * hbm_region */
         d1k_csrr(e, 28, D1_CSR_NID);
@@ -638,33 +722,31 @@ static void emit_comm(d1k_em *e, const d1k_plan *p)
         d1k_li(e, 30, p->ndips);
         d1k_r(e, D1_OP_MUL, 30, 29, 30);
         d1k_r(e, D1_OP_SUB, 30, 28, 30);
-        d1k_mem(e, D1_OP_SD, 30, X0, SC_DIP);
+        d1k_mem(e, D1_OP_SD, 30, X0, SC_DIP); /* both DMA threads store the same value */
         d1k_li(e, 30, (int64_t)p->hbm_region);
         d1k_r(e, D1_OP_MUL, 29, 29, 30);
         d1k_addi_any(e, 29, 29, (int64_t)p->hbm_base, 31);
-        d1k_mem(e, D1_OP_SD, 12, X0, SC_AFETCH);
-        d1k_mem(e, D1_OP_SD, 29, X0, SC_AFETCH + 8);
-        d1k_mem(e, D1_OP_SD, 13, X0, SC_BFETCH);
-        d1k_addi_any(e, 29, 29, (int64_t)(p->map.bres - p->map.ares), 31);
-        d1k_mem(e, D1_OP_SD, 29, X0, SC_BFETCH + 8);
-        emit_fetches(e, p, 0, 0);
-        emit_fetches(e, p, 1, 1);
+        if (ops & 1) {
+            d1k_mem(e, D1_OP_SD, 12, X0, SC_AFETCH);
+            d1k_mem(e, D1_OP_SD, 29, X0, SC_AFETCH + 8);
+        }
+        if (ops & 2) {
+            d1k_mem(e, D1_OP_SD, 13, X0, SC_BFETCH);
+            d1k_addi_any(e, 29, 29, (int64_t)(p->map.bres - p->map.ares), 31);
+            d1k_mem(e, D1_OP_SD, 29, X0, SC_BFETCH + 8);
+        }
+        emit_fetches(e, p, ops, 0, 0);
+        emit_fetches(e, p, ops, 1, 1);
     }
     emit_panel_len(e, p);
     int top = d1k_label(e), done = d1k_label(e);
     d1k_bind(e, top);
-    for (int s = 0; s < 2; s++) {
-        emit_comm_panel(e, p, s);
-        int l_norel = d1k_label(e);
-        d1k_branch(e, D1_OP_BEQ, 8, X0, l_norel);
-        d1k_sem(e, D1_OP_SWAIT, S_CDONE + (1 - s), p->cthreads);
-        emit_comm_release(e, p, 1 - s, 0);
-        emit_comm_release(e, p, 1 - s, 1);
-        d1k_bind(e, l_norel);
-        for (int k = 0; k < 4; k++)
-            d1k_i(e, D1_OP_ADDI, 22 + k, 18 + k, 0);
+    for (int s = 0; s < p->slots; s++) {
+        emit_comm_panel(e, p, ops, s);
         emit_inc_mod(e, 10, p->pc, 31);
         emit_inc_mod(e, 11, p->pr, 31);
+        emit_inc_mod(e, 22, p->pc, 31);
+        emit_inc_mod(e, 23, p->pr, 31);
         d1k_i(e, D1_OP_ADDI, 8, 8, 1);
         d1k_branch(e, D1_OP_BLT, 9, 8, done);
         emit_panel_len(e, p);
@@ -769,24 +851,56 @@ static void emit_bf16_in(d1k_em *e)
     }
 }
 
-static void emit_compute_panel(d1k_em *e, const d1k_plan *p, int s)
+/* Compute lane x1 (0..cthreads-1): sem op on sems[lane] (sems base + lane). Clobbers x31. */
+static void emit_lane_sem(d1k_em *e, const d1k_plan *p, d1_op op, int base)
+{
+    if (p->cthreads == 1) {
+        d1k_sem(e, op, base, 1);
+        return;
+    }
+    int end = d1k_label(e);
+    for (int t = 0; t < p->cthreads; t++) {
+        int next = d1k_label(e);
+        if (t + 1 < p->cthreads) {
+            d1k_li(e, 31, t);
+            d1k_branch(e, D1_OP_BNE, 1, 31, next);
+        }
+        d1k_sem(e, op, base + t, 1);
+        if (t + 1 < p->cthreads)
+            d1k_jump(e, end);
+        d1k_bind(e, next);
+    }
+    d1k_bind(e, end);
+}
+
+static void emit_compute_panel(d1k_em *e, const d1k_plan *p)
 {
     bool bf = p->op.c_dtype == D1_BF16;
     d1_op mma = p->cfp8 ? D1_OP_MMAC8 : D1_OP_MMABF;
-    d1k_sem(e, D1_OP_SWAIT, S_AREADY + s, 1);
-    d1k_sem(e, D1_OP_SWAIT, S_BREADY + s, 1);
-    /* panel bases */
+    emit_lane_sem(e, p, D1_OP_SWAIT, sem_ready(p, 0, 0));
+    emit_lane_sem(e, p, D1_OP_SWAIT, sem_ready(p, 1, 0));
+    /* x31 = p mod slots */
+    d1k_li(e, 29, (int64_t)p->magic_slots);
+    d1k_r(e, D1_OP_MUL, 31, 8, 29);
+    d1k_i(e, D1_OP_SRLI, 31, 31, 32);
+    d1k_li(e, 29, p->slots);
+    d1k_r(e, D1_OP_MUL, 31, 31, 29);
+    d1k_r(e, D1_OP_SUB, 31, 8, 31);
+    /* panel bases: the owned panel, or slot p mod slots */
     for (int isb = 0; isb < 2; isb++) {
         int own = isb ? 11 : 10, me = isb ? 2 : 3, base = isb ? 15 : 14, res = isb ? 13 : 12;
-        uint64_t slot = isb ? p->map.bbuf[s] : p->map.abuf[s];
+        uint64_t slot0 = isb ? p->map.bbuf[0] : p->map.abuf[0];
         uint64_t pb = isb ? p->bpanel_bytes : p->apanel_bytes;
         int l_not = d1k_label(e), l_d = d1k_label(e);
         d1k_branch(e, D1_OP_BNE, own, me, l_not);
         d1k_i(e, D1_OP_ADDI, base, res, 0);
-        d1k_addi_any(e, res, res, (int64_t)pb, 31);
+        d1k_addi_any(e, res, res, (int64_t)pb, 29);
         d1k_jump(e, l_d);
         d1k_bind(e, l_not);
-        d1k_li(e, base, (int64_t)slot);
+        d1k_li(e, 29, (int64_t)pb);
+        d1k_r(e, D1_OP_MUL, 29, 31, 29);
+        d1k_li(e, base, (int64_t)slot0);
+        d1k_r(e, D1_OP_ADD, base, base, 29);
         d1k_bind(e, l_d);
     }
     {
@@ -855,7 +969,8 @@ static void emit_compute_panel(d1k_em *e, const d1k_plan *p, int s)
     d1k_r(e, D1_OP_ADD, 7, 7, 31);
     d1k_i(e, D1_OP_ADDI, 19, 19, -1);
     d1k_branch(e, D1_OP_BNE, 19, X0, rp_top);
-    d1k_sem(e, D1_OP_SPOST, S_CDONE + s, 1);
+    emit_lane_sem(e, p, D1_OP_SPOST, sem_done(p, 0, 0));
+    emit_lane_sem(e, p, D1_OP_SPOST, sem_done(p, 1, 0));
     emit_inc_mod(e, 10, p->pc, 31);
     emit_inc_mod(e, 11, p->pr, 31);
     d1k_i(e, D1_OP_ADDI, 8, 8, 1);
@@ -895,10 +1010,8 @@ static void emit_compute(d1k_em *e, const d1k_plan *p)
     d1k_li(e, 13, (int64_t)p->map.bres);
     int top = d1k_label(e), done = d1k_label(e);
     d1k_bind(e, top);
-    for (int s = 0; s < 2; s++) {
-        emit_compute_panel(e, p, s);
-        d1k_branch(e, D1_OP_BLT, 9, 8, done);
-    }
+    emit_compute_panel(e, p);
+    d1k_branch(e, D1_OP_BLT, 9, 8, done);
     d1k_jump(e, top);
     d1k_bind(e, done);
     d1k_em_raw(e, D1_OP_HALT, 0, 0, 0, 0);
@@ -907,8 +1020,8 @@ static void emit_compute(d1k_em *e, const d1k_plan *p)
 d1_status d1k_matmul_emit(const d1k_plan *p, const d1s_target *t, d1s_kernel **out)
 {
     *out = NULL;
-    if (t->node_count < p->nodes)
-        return d1_fail(D1_E_INVAL, "matmul emit: plan uses %u nodes, target has %u", p->nodes,
+    if (t->node_count < p->span)
+        return d1_fail(D1_E_INVAL, "matmul emit: plan uses node ids < %u, target has %u", p->span,
                        t->node_count);
     d1s_kernel *k = NULL;
     d1_status st = d1s_kernel_create(t, &k);
@@ -924,9 +1037,18 @@ d1_status d1k_matmul_emit(const d1k_plan *p, const d1s_target *t, d1s_kernel **o
     st = d1k_em_finish(&e);
     if (st != D1_OK)
         goto fail;
+    uint64_t b_pc = 0;
+    if (p->dma_b) { /* the B ring's DMA thread */
+        b_pc = d1s_kernel_pc(k, prog);
+        d1k_em_init(&e, k, prog);
+        emit_comm(&e, p, 2, UINT64_MAX);
+        st = d1k_em_finish(&e);
+        if (st != D1_OK)
+            goto fail;
+    }
     uint64_t comm_pc = d1s_kernel_pc(k, prog);
     d1k_em_init(&e, k, prog);
-    emit_comm(&e, p);
+    emit_comm(&e, p, p->dma_b ? 1 : 3, b_pc);
     st = d1k_em_finish(&e);
     if (st != D1_OK)
         goto fail;
@@ -941,11 +1063,21 @@ d1_status d1k_matmul_emit(const d1k_plan *p, const d1s_target *t, d1s_kernel **o
     }
     if ((st = d1s_kernel_set_entry(k, prog, comm_pc)) != D1_OK ||
         (st = d1s_kernel_add_image(k, 0, hdr, sizeof hdr, &img)) != D1_OK ||
-        (st = d1s_kernel_add_placement(k, 0, p->nodes - 1, prog, comm_pc, &pl)) != D1_OK ||
+        (st = d1s_kernel_add_placement(k, 0, (uint32_t)(p->lr * p->lc) - 1, prog, comm_pc, &pl)) != D1_OK ||
         (st = d1s_kernel_placement_add_image(k, pl, img)) != D1_OK ||
         (st = d1s_kernel_add_symbol(k, "compute", D1S_SYM_CODE, prog, 0)) != D1_OK ||
         (st = d1s_kernel_add_symbol(k, "dma_thread", D1S_SYM_CODE, prog, comm_pc)) != D1_OK ||
         (st = d1s_kernel_validate(k)) != D1_OK)
+        goto fail;
+    /* chip-blocked grids: the same program and image on every chip's block */
+    for (int ch = 1; ch < p->cr * p->cc; ch++) {
+        uint32_t first = (uint32_t)ch * p->per_chip;
+        if ((st = d1s_kernel_add_placement(k, first, first + (uint32_t)(p->lr * p->lc) - 1, prog,
+                                           comm_pc, &pl)) != D1_OK ||
+            (st = d1s_kernel_placement_add_image(k, pl, img)) != D1_OK)
+            goto fail;
+    }
+    if (p->cr * p->cc > 1 && (st = d1s_kernel_validate(k)) != D1_OK)
         goto fail;
     *out = k;
     return D1_OK;

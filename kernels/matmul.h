@@ -3,11 +3,13 @@
  * what every node computes (BLIS style: the reference beside the generated kernel).
  *
  * Kernel contract (one program, shared by every node 0..plan.nodes-1, one placement):
- *   - thread 0 (entry): the DMA thread. Finds (r, c) from CSR nid, posts its initial
- *     credits, starts compute threads 1..cthreads at pc 0, then for every panel p:
- *     waits for the A/B panel to arrive (unless it owns it), tells the compute threads,
- *     forwards the panel to the next node of the ring (after a credit from it), and once
- *     the compute threads are done with panel p-1, sends credits upstream.
+ *   - thread 0 (entry): the DMA thread. Finds (r, c) from CSR nid (d1k_plan_node_id
+ *     inverted), posts its initial credits (one per receive slot), starts compute threads
+ *     1..cthreads at pc 0 (and the B ring's DMA thread with dma_threads = 2), then for every
+ *     panel p: releases panel p - slots (compute threads done with it, own forwards gone,
+ *     a credit upstream), waits for a credit from downstream, waits for the A/B panel chunk
+ *     by chunk (unless it owns it) and forwards each chunk to the next node of the ring
+ *     (unless that node owns the panel), then tells the compute threads.
  *   - threads 1..cthreads: compute. Block b = (rp, cq) of 16 x 32 outputs belongs to thread
  *     1 + b mod cthreads. Per panel: accumulators in (mzero / mld from C), kb/4 k steps of
  *     8 mma each (k ascending), accumulators out (mst), and after the last panel the BF16
@@ -15,8 +17,9 @@
  *   - SRAM: see d1k_sram_map in plan.h. The launch block (SRAM 0) holds u64 srseed and u64
  *     mfmt; the runtime writes it per launch (d1k_matmul_launch_block), so one compiled
  *     kernel serves every seed and bias.
- *   - Semaphores 0..15 (table in matmul.c). Kernel images: the launch block defaults and
- *     the byte masks of the stochastic epilogue (shared by every node).
+ *   - Semaphores: 2 x slots + 4 x cthreads + 4 (+ 4 with HBM staging), table in matmul.c.
+ *     Kernel images: the launch block defaults and the byte masks of the stochastic epilogue
+ *     (shared by every node; one placement per chip on chip-blocked grids).
  */
 #ifndef D1K_MATMUL_H
 #define D1K_MATMUL_H

@@ -144,6 +144,7 @@ static void make_key(kc_key *k, const d1_config *cfg, const d1k_matmul_desc *op,
         k->opts.cthreads = o->cthreads, k->opts.max_nodes = o->max_nodes;
         k->opts.chunk_bytes = o->chunk_bytes, k->opts.target = o->target;
         k->opts.hbm = o->hbm; /* a different kernel (HBM reads) for the same shape */
+        k->opts.slots = o->slots, k->opts.dma_threads = o->dma_threads;
     }
     k->cfg_hash = d1_config_hash(cfg);
 }
@@ -280,8 +281,8 @@ d1_status d1r_sim_matmul(const d1_config *cfg, d1r_kcache *kc, const d1k_matmul_
     }
     if (s != D1_OK)
         return s;
-    if (runner_nodes(&rn) < p->nodes) {
-        s = d1_fail(D1_E_INVAL, "sim matmul: plan needs %u nodes, target has %u", p->nodes,
+    if (runner_nodes(&rn) < p->span) {
+        s = d1_fail(D1_E_INVAL, "sim matmul: plan needs %u nodes, target has %u", p->span,
                     runner_nodes(&rn));
         goto out;
     }
@@ -295,8 +296,9 @@ d1_status d1r_sim_matmul(const d1_config *cfg, d1r_kcache *kc, const d1k_matmul_
     } else {
         uint8_t launch[64];
         d1k_matmul_launch_block(p, launch);
-        for (uint32_t id = 0; id < p->nodes && s == D1_OK; id++)
-            s = runner_write(&rn, id, p->map.launch, launch, 64);
+        for (uint32_t q = 0; q < p->nodes && s == D1_OK; q++)
+            s = runner_write(&rn, d1k_plan_node_id(p, (int)(q / (uint32_t)p->pc), (int)(q % (uint32_t)p->pc)),
+                             p->map.launch, launch, 64);
     }
     if (s != D1_OK)
         goto out;

@@ -42,13 +42,17 @@ static void check_plan(const d1k_plan *p, const d1_config *cfg)
     for (int r = 0; r < p->pr; r++) {
         int64_t i0, mi, j0, nj;
         d1k_plan_node_block(p, (uint32_t)(r * p->pc), &i0, &mi, &j0, &nj);
-        ck_assert_int_eq(i0, rows);
+        ck_assert_int_eq(i0, r * p->mb);
+        if (mi) /* blocks past the edge (chip-blocked grids) own nothing */
+            ck_assert_int_eq(i0, rows);
         rows += mi;
     }
     for (int c = 0; c < p->pc; c++) {
         int64_t i0, mi, j0, nj;
         d1k_plan_node_block(p, (uint32_t)c, &i0, &mi, &j0, &nj);
-        ck_assert_int_eq(j0, cols);
+        ck_assert_int_eq(j0, c * p->nb);
+        if (nj)
+            ck_assert_int_eq(j0, cols);
         cols += nj;
     }
     ck_assert_int_eq(rows, o->M);
@@ -78,12 +82,22 @@ static void check_plan(const d1k_plan *p, const d1_config *cfg)
     }
     /* SRAM map: ordered, non-overlapping, fits */
     const d1k_sram_map *m = &p->map;
-    uint64_t seq[] = {m->abuf[0], m->abuf[1], m->bbuf[0], m->bbuf[1], m->ares, m->bres, m->cbuf};
+    ck_assert_int_ge(p->slots, 2);
+    ck_assert_int_le(p->slots, D1K_MAX_SLOTS);
+    /* the kernel's semaphores: 2 x slots FULL, 4 per compute thread, 4 (+4 with HBM) */
+    ck_assert_int_le(2 * p->slots + 4 * p->cthreads + 4 + (p->hbm ? 4 : 0), (int)cfg->node_sems);
+    uint64_t seq[] = {m->abuf[0], m->bbuf[0], m->ares, m->bres, m->cbuf};
     for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++)
         ck_assert_uint_eq(seq[i] % 64, 0);
-    ck_assert_uint_ge(m->abuf[0], 384);
-    ck_assert_uint_eq(m->abuf[1] - m->abuf[0], p->apanel_bytes);
-    ck_assert_uint_eq(m->bbuf[1] - m->bbuf[0], p->bpanel_bytes);
+    ck_assert_uint_ge(m->abuf[0], 512);
+    ck_assert_uint_ge(m->descb, m->masks + 128);
+    ck_assert_uint_le(m->descb + 32, m->abuf[0]);
+    for (int s = 1; s < p->slots; s++) {
+        ck_assert_uint_eq(m->abuf[s] - m->abuf[s - 1], p->apanel_bytes);
+        ck_assert_uint_eq(m->bbuf[s] - m->bbuf[s - 1], p->bpanel_bytes);
+    }
+    ck_assert_uint_eq(m->bbuf[0], m->abuf[p->slots - 1] + p->apanel_bytes);
+    ck_assert_uint_eq(m->ares, m->bbuf[p->slots - 1] + p->bpanel_bytes);
     ck_assert_uint_eq(m->cbuf - m->ares,
                       p->ares_panels * p->apanel_bytes + p->bres_panels * p->bpanel_bytes);
     ck_assert_uint_le(m->end, (uint64_t)cfg->sram_bytes);
@@ -152,7 +166,71 @@ START_TEST(plan_choices)
     ck_assert_int_eq(d1k_plan_matmul(&def, &d, NULL, &p), D1_E_RANGE);
     d = desc(1 << 20, 1 << 20, 64, D1_BF16, D1_BF16, D1_FP32);
     ck_assert_int_eq(d1k_plan_matmul(&def, &d, NULL, &p), D1_E_UNSUPPORTED);
+    /* receive slots and DMA threads */
+    d = desc(512, 512, 512, D1_BF16, D1_BF16, D1_FP32);
+    o = (d1k_plan_opts){.slots = 3, .dma_threads = 2};
+    OK(d1k_plan_matmul(&def, &d, &o, &p));
+    ck_assert_int_eq(p.slots, 3);
+    ck_assert(p.dma_b);
+    check_plan(&p, &def);
+    OK(d1k_plan_matmul(&def, &d, NULL, &p));
+    ck_assert(!p.dma_b);
+    ck_assert_int_ge(p.slots, 2);
+    o = (d1k_plan_opts){.slots = 1};
+    ck_assert_int_eq(d1k_plan_matmul(&def, &d, &o, &p), D1_E_INVAL);
+    o = (d1k_plan_opts){.slots = D1K_MAX_SLOTS + 1};
+    ck_assert_int_eq(d1k_plan_matmul(&def, &d, &o, &p), D1_E_INVAL);
+    o = (d1k_plan_opts){.cthreads = 3, .dma_threads = 2}; /* 5 threads on a 4-thread node */
+    ck_assert_int_eq(d1k_plan_matmul(&def, &d, &o, &p), D1_E_INVAL);
+    o = (d1k_plan_opts){.target = D1K_TARGET_SYSTEM, .hbm = true, .slots = 3};
+    ck_assert_int_eq(d1k_plan_matmul(&def, &d, &o, &p), D1_E_INVAL);
     d1_config_fini(&def);
+}
+END_TEST
+
+/* System targets: chip-blocked grids, each ring crosses one chip edge per chip. */
+START_TEST(plan_system)
+{
+    d1_config sys;
+    mm_small_system_config(&sys, 4, 4, 2, 2);
+    d1k_plan p;
+    d1k_plan_opts o = {.target = D1K_TARGET_SYSTEM};
+    d1k_matmul_desc d = desc(200, 300, 250, D1_BF16, D1_BF16, D1_FP32);
+    OK(d1k_plan_matmul(&sys, &d, &o, &p));
+    check_plan(&p, &sys);
+    ck_assert_int_eq(p.cr, 2);
+    ck_assert_int_eq(p.cc, 2);
+    ck_assert_int_eq(p.pr, p.cr * p.lr);
+    ck_assert_int_eq(p.pc, p.cc * p.lc);
+    ck_assert_uint_le((uint32_t)(p.lr * p.lc), p.per_chip);
+    ck_assert_uint_le(p.span, p.usable_nodes);
+    uint8_t *seen = calloc(p.span, 1);
+    ck_assert_ptr_nonnull(seen);
+    for (int r = 0; r < p.pr; r++)
+        for (int c = 0; c < p.pc; c++) {
+            uint32_t id = d1k_plan_node_id(&p, r, c);
+            ck_assert_uint_lt(id, p.span);
+            ck_assert(!seen[id]);
+            seen[id] = 1;
+            ck_assert_uint_eq(id / p.per_chip, (uint32_t)((r / p.lr) * p.cc + c / p.lc));
+            ck_assert_uint_lt(id % p.per_chip, (uint32_t)(p.lr * p.lc));
+        }
+    free(seen);
+    /* every ring: one edge to the next chip, one back (the wrap) */
+    ck_assert_int_eq(p.serdes_a, 2);
+    ck_assert_int_eq(p.serdes_b, 2);
+    ck_assert_uint_gt(p.cyc_serdes, 0);
+    d1_config_fini(&sys);
+    /* the default 5 x 5-chip tile: 4 edges east and 4 back west (X-then-Y chip routing) */
+    OK(d1_config_init(&sys));
+    d = desc(4096, 4096, 4096, D1_BF16, D1_BF16, D1_FP32);
+    OK(d1k_plan_matmul(&sys, &d, &o, &p));
+    check_plan(&p, &sys);
+    ck_assert_int_eq(p.cr * p.cc, 25);
+    ck_assert_int_eq(p.serdes_a, 8);
+    ck_assert_int_eq(p.serdes_b, 8);
+    ck_assert_uint_ge(p.nodes, 8000);
+    d1_config_fini(&sys);
 }
 END_TEST
 
@@ -166,7 +244,7 @@ static void ref_case(const d1_config *cfg, const d1k_matmul_desc *d, const d1k_p
     d1k_plan p;
     OK(d1k_plan_matmul(cfg, d, o, &p));
     mm_sram s;
-    mm_sram_init(&s, p.nodes, (size_t)p.map.end);
+    mm_sram_init(&s, p.span, (size_t)p.map.end);
     d1k_sram_io io = mm_sram_io(&s);
     d1k_operand a = mm_case_a(&mc), b = mm_case_b(&mc);
     OK(d1k_matmul_stage(&p, &a, &b, mc.c0, mc.ldc, &io, NULL));
@@ -262,6 +340,7 @@ static Suite *plan_suite(void)
     TCase *tc = tcase_create("plan");
     tcase_add_test(tc, plan_grid);
     tcase_add_test(tc, plan_choices);
+    tcase_add_test(tc, plan_system);
     suite_add_tcase(s, tc);
     return s;
 }

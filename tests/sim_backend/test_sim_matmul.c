@@ -120,6 +120,13 @@ START_TEST(sim_panels)
     ck_assert_uint_gt(ls.noc_bytes, 0);
     o = (d1k_plan_opts){.kb = 16, .cthreads = 1};
     sim_case(&cfg, kc, &d, &o, 22, &ls);
+    /* receive slots: the fewest, an odd count, the most; the B ring on its own DMA thread */
+    o = (d1k_plan_opts){.kb = 8, .slots = 2};
+    sim_case(&cfg, kc, &d, &o, 25, &ls);
+    o = (d1k_plan_opts){.kb = 8, .slots = 3, .dma_threads = 2};
+    sim_case(&cfg, kc, &d, &o, 26, &ls);
+    o = (d1k_plan_opts){.kb = 16, .slots = D1K_MAX_SLOTS, .dma_threads = 2};
+    sim_case(&cfg, kc, &d, &o, 27, &ls);
     /* chunked ring broadcast; the short last panel has fewer chunks */
     o = (d1k_plan_opts){.kb = 128};
     d = desc(150, 230, 300, D1_BF16, D1_CFP8_143, D1_FP32);
@@ -173,6 +180,15 @@ START_TEST(sim_multichip)
         sim_case(&cfg, kc, &d, &o, 70 + (uint32_t)v, &ls);
         ck_assert_uint_gt(ls.hbm_bytes, 0);
     }
+    /* 2 DMA threads, odd and minimal slot counts, over the chip edges (with and without HBM) */
+    d = desc(150, 230, 300, D1_BF16, D1_BF16, D1_FP32);
+    o = (d1k_plan_opts){.target = D1K_TARGET_SYSTEM, .kb = 16, .slots = 5, .dma_threads = 2};
+    sim_case(&cfg, kc, &d, &o, 75, &ls);
+    o = (d1k_plan_opts){.target = D1K_TARGET_SYSTEM, .kb = 16, .slots = 2, .hbm = true,
+                        .dma_threads = 2};
+    sim_case(&cfg, kc, &d, &o, 76, &ls);
+    ck_assert_uint_gt(ls.hbm_bytes, 0);
+    o = (d1k_plan_opts){.target = D1K_TARGET_SYSTEM, .hbm = true};
     o.pr = 1, o.pc = 1, o.kb = 8; /* one node owns every panel */
     d = desc(20, 20, 60, D1_BF16, D1_BF16, D1_FP32);
     sim_case(&cfg, kc, &d, &o, 80, &ls);
