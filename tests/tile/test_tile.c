@@ -1,6 +1,7 @@
 /* Tile: geometry, routing across chips, zero-load latency formula (exact), parallel windows
  * (1 vs 2 threads identical), DIP/HBM DMA. */
 #include "test_main.h"
+#include "tile_progs.h"
 
 #include "sim/arch/config.h"
 #include "sim/elf/asm.h"
@@ -313,34 +314,7 @@ START_TEST(deadlock_across_chips)
 }
 END_TEST
 
-/* ---- HBM DMA through a DIP ---- */
-
-static const char hbm_src[] = ".program main\n.place all\n"
-                              "        li   x8, 0x00ff0103\n" /* HBM_WR, sem_local 1 */
-                              "        li   x9, 4096\n"
-                              "        slli x9, x9, 32\n"
-                              "        or   x8, x8, x9\n"
-                              "        sd   x8, 0x200(x0)\n"
-                              "        li   x8, 4\n" /* DIP 4 */
-                              "        sd   x8, 0x208(x0)\n"
-                              "        li   x8, 0x10000\n"
-                              "        sd   x8, 0x210(x0)\n"
-                              "        li   x8, 0x40000000\n"
-                              "        sd   x8, 0x218(x0)\n"
-                              "        dma  0x200(x0)\n"
-                              "        swait s1, 1\n"
-                              "        li   x8, 0x00ff0202\n" /* HBM_RD, sem_local 2 */
-                              "        or   x8, x8, x9\n"
-                              "        sd   x8, 0x240(x0)\n"
-                              "        li   x8, 4\n"
-                              "        sd   x8, 0x248(x0)\n"
-                              "        li   x8, 0x30000\n"
-                              "        sd   x8, 0x250(x0)\n"
-                              "        li   x8, 0x40000000\n"
-                              "        sd   x8, 0x258(x0)\n"
-                              "        dma  0x240(x0)\n"
-                              "        swait s2, 1\n"
-                              "        halt\n";
+/* ---- HBM DMA through a DIP (hbm_src: tile_progs.h) ---- */
 
 static uint64_t run_hbm(int threads, uint8_t *back, uint8_t *in_hbm)
 {

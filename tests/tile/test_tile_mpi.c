@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tile_progs.h"
+
 static int g_rank, g_size, g_fail;
 
 _Static_assert(sizeof(d1s_node_stats) % 8 == 0, "node statistics are summed as 64-bit words");
@@ -73,33 +75,6 @@ static const tcase cases[] = {
      P_DEADLOCK,
      D1S_END_TRAP},
 };
-
-static const char hbm_src[] = ".program main\n.place all\n"
-                              "        li   x8, 0x00ff0103\n" /* HBM_WR, sem_local 1 */
-                              "        li   x9, 4096\n"
-                              "        slli x9, x9, 32\n"
-                              "        or   x8, x8, x9\n"
-                              "        sd   x8, 0x200(x0)\n"
-                              "        li   x8, 4\n" /* DIP 4 */
-                              "        sd   x8, 0x208(x0)\n"
-                              "        li   x8, 0x10000\n"
-                              "        sd   x8, 0x210(x0)\n"
-                              "        li   x8, 0x40000000\n"
-                              "        sd   x8, 0x218(x0)\n"
-                              "        dma  0x200(x0)\n"
-                              "        swait s1, 1\n"
-                              "        li   x8, 0x00ff0202\n" /* HBM_RD, sem_local 2 */
-                              "        or   x8, x8, x9\n"
-                              "        sd   x8, 0x240(x0)\n"
-                              "        li   x8, 4\n"
-                              "        sd   x8, 0x248(x0)\n"
-                              "        li   x8, 0x30000\n"
-                              "        sd   x8, 0x250(x0)\n"
-                              "        li   x8, 0x40000000\n"
-                              "        sd   x8, 0x258(x0)\n"
-                              "        dma  0x240(x0)\n"
-                              "        swait s2, 1\n"
-                              "        halt\n";
 
 /* Every node writes its id at 0x10000 and PUTs 256 B to node (nid + step) mod N, then waits
  * for its own completion and the data from its upstream node (as tests/tile/test_tile.c). */
